@@ -1,0 +1,63 @@
+# The two commands: `make dev` (local stack on :3000) and `make test` (the whole suite).
+# Everything they need is installed here, into .venv (project) and .tools/sam (aws-sam-cli,
+# kept apart because its pins conflict with the project's own).
+SHELL := /bin/bash
+# The first python3.13 that actually runs (a pyenv shim may exist without the version selected).
+PYTHON313 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null) \
+	$$(command -v python3.13 2>/dev/null); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' \
+	2>/dev/null && echo "$$p" && break; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+PIP_FLAGS := --quiet --disable-pip-version-check --no-warn-script-location
+
+.PHONY: dev test lint typecheck unit integration e2e infra build bench fuzz clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (install it, or put it on PATH)"; exit 1; }
+	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' ; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install $(PIP_FLAGS) aws-sam-cli 2>&1 | grep -v '^WARNING: Location' ; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+dev: $(VENV)/.installed
+	$(PY) -m sluice.local
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy shared functions sluice
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e
+
+infra: $(VENV)/.installed $(SAM_VENV)/.installed
+	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest tests/infrastructure
+
+# sam build needs python3.13 on PATH.
+build: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared functions sluice
+	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
+
+clean:
+	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""Catalog function: GET /v1/models, GET /v1/models/{id}, GET /api/health (and /api/v1 aliases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mangum import Mangum
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.adapters.catalog_store import current_catalog
+from shared.adapters.health import dependency_status
+from shared.catalog.service import deprecation_headers, find_model, model_list, public_model
+from shared.http.app import create_app
+
+
+async def list_models(request: Request) -> JSONResponse:
+    return JSONResponse(model_list(current_catalog()))
+
+
+async def get_model(request: Request) -> JSONResponse:
+    entry = find_model(current_catalog(), request.path_params["model_id"])
+    return JSONResponse(public_model(entry), headers=deprecation_headers(entry))
+
+
+async def health(request: Request) -> JSONResponse:
+    checks = await dependency_status()
+    healthy = all(c["ok"] for c in checks.values())
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "dependencies": checks,
+    }
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+routes = (
+    [Route(f"{prefix}/v1/models", list_models, methods=["GET"]) for prefix in ("", "/api")]
+    + [Route(f"{prefix}/v1/models/{{model_id:path}}", get_model, methods=["GET"]) for prefix in ("", "/api")]
+    + [Route("/api/health", health, methods=["GET"])]
+)
+
+app = create_app(routes)
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,1 @@
+"""Accounts: plan, default key, consent."""

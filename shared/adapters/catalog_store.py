@@ -1,0 +1,74 @@
+"""The catalog in DynamoDB: one item per model, the entry as JSON, its list position as a number."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from shared.adapters.aws import dynamodb
+from shared.catalog.models import Catalog, ModelEntry
+from shared.settings import get_settings
+
+
+def read_catalog() -> Catalog:
+    table = get_settings().catalog_table
+    items: list[dict] = []
+    kwargs: dict = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamodb().scan(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items.sort(key=lambda item: int(item["position"]["N"]))
+    return Catalog(models=tuple(ModelEntry.model_validate_json(item["doc"]["S"]) for item in items))
+
+
+def write_catalog(catalog: Catalog) -> None:
+    """Replace the stored catalog with ``catalog`` (entries not in it are deleted)."""
+    table = get_settings().catalog_table
+    keep = {m.id for m in catalog.models}
+    for position, entry in enumerate(catalog.models):
+        doc = json.dumps(entry.model_dump(mode="json"), separators=(",", ":"))
+        dynamodb().put_item(
+            TableName=table,
+            Item={"id": {"S": entry.id}, "position": {"N": str(position)}, "doc": {"S": doc}},
+        )
+    for stale in read_catalog().models:
+        if stale.id not in keep:
+            dynamodb().delete_item(TableName=table, Key={"id": {"S": stale.id}})
+
+
+@dataclass
+class CachedCatalog:
+    """Per-instance cache: the catalog changes without a deploy, so it expires after ``ttl`` s."""
+
+    ttl: float
+    _value: Catalog | None = None
+    _loaded_at: float = field(default=0.0)
+
+    def get(self) -> Catalog:
+        now = time.monotonic()
+        if self._value is None or now - self._loaded_at > self.ttl:
+            self._value = read_catalog()
+            self._loaded_at = now
+        return self._value
+
+    def clear(self) -> None:
+        self._value = None
+
+
+_cache: CachedCatalog | None = None
+
+
+def current_catalog() -> Catalog:
+    global _cache  # noqa: PLW0603 - one cache per Lambda instance
+    if _cache is None:
+        _cache = CachedCatalog(ttl=get_settings().catalog_cache_seconds)
+    return _cache.get()
+
+
+def clear_catalog_cache() -> None:
+    if _cache is not None:
+        _cache.clear()

@@ -1,0 +1,1 @@
+"""The credit ledger: lots with expiry, an exact balance, reservations settled idempotently."""

@@ -1,0 +1,127 @@
+"""The one way every HTTP function builds its ASGI app.
+
+- ``X-Request-Id`` on every response (API Gateway's request id when there is one);
+- every error, expected or not, rendered in the endpoint's wire format, never a stack trace;
+- unknown routes 404 and wrong methods 405 as JSON;
+- CORS for browser clients.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import MethodNotAllowed, NotFound, SluiceError
+from shared.http.context import gateway_request_id
+from shared.http.error_render import error_body, format_for_path
+from shared.observability import get_logger
+
+EXPOSED_HEADERS = [
+    "X-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "X-Credits-Remaining",
+    "X-Sluice-Model",
+    "X-Sluice-Max-Tokens-Clamped",
+    "Deprecation",
+    "Sunset",
+]
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def error_response(error: SluiceError, path: str, rid: str) -> JSONResponse:
+    headers = {"X-Request-Id": rid, **error.headers()}
+    return JSONResponse(error_body(error, format_for_path(path)), status_code=error.status, headers=headers)
+
+
+class RequestIdMiddleware:
+    """Assigns the request id and turns any unhandled exception into a well-formed 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = gateway_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            get_logger().exception("unhandled error", extra={"request_id": rid, "path": scope.get("path")})
+            if not started:
+                error = SluiceError("Internal error. Quote this request id to the operator: " + rid)
+                await error_response(error, scope.get("path", ""), rid)(scope, receive, send)
+
+
+async def _sluice_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SluiceError)
+    if exc.status >= 500:
+        get_logger().error(
+            "request failed",
+            extra={"request_id": request_id(request), "code": exc.code, "status": exc.status},
+        )
+    return error_response(exc, request.url.path, request_id(request))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: SluiceError
+    if exc.status_code == 405:
+        error = MethodNotAllowed(f"Method {request.method} is not allowed on {request.url.path}.")
+    elif exc.status_code == 404:
+        error = NotFound(f"No route for {request.method} {request.url.path}.")
+    else:
+        error = SluiceError(str(exc.detail))
+        error.status = exc.status_code
+    return error_response(error, request.url.path, request_id(request))
+
+
+def create_app(routes: Sequence[BaseRoute], *, cors: bool = True, **kwargs: Any) -> Starlette:
+    """Build a function's ASGI app around its routes."""
+    middleware = [Middleware(RequestIdMiddleware)]
+    if cors:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED_HEADERS,
+                max_age=600,
+            )
+        )
+    return Starlette(
+        routes=list(routes),
+        middleware=middleware,
+        exception_handlers={SluiceError: _sluice_error, HTTPException: _http_error},
+        **kwargs,
+    )

@@ -1,0 +1,70 @@
+"""Issuing, listing and revoking keys. The raw key is returned once and never kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from shared.adapters import account_store, key_store
+from shared.errors import NotFound, PermissionDenied
+from shared.keys.models import ApiKeyRecord
+from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
+from shared.settings import get_settings
+
+MAX_ACTIVE_KEYS = 20
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    raw_key: str  # shown once, in the creation response
+    record: ApiKeyRecord
+
+
+def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> IssuedKey:
+    """Create a key for an account; the first key becomes the default key."""
+    account = account_store.get_account(account_id)
+    if account is None:
+        raise NotFound(f"Account {account_id} does not exist.")
+    if require_consent and account.consent is None:
+        raise PermissionDenied(
+            "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
+        )
+    active = [k for k in key_store.list_account_keys(account_id) if k.status == "active"]
+    if len(active) >= MAX_ACTIVE_KEYS:
+        raise PermissionDenied(
+            f"An account may hold at most {MAX_ACTIVE_KEYS} active keys; revoke one first."
+        )
+    raw = new_raw_key(get_settings().key_prefix)
+    record = ApiKeyRecord(
+        key_id="key_" + secrets.token_hex(8),
+        key_hash=key_hash(raw),
+        key_prefix=key_prefix(raw),
+        last_four=last_four(raw),
+        account_id=account_id,
+        name=name,
+        created_at=now_iso(),
+    )
+    key_store.put_key(record)
+    if account.default_key_id is None or account.default_key_id not in {k.key_id for k in active}:
+        account_store.update_account(account_id, default_key_id=record.key_id)
+    return IssuedKey(raw_key=raw, record=record)
+
+
+def find_account_key(account_id: str, key_id: str) -> ApiKeyRecord:
+    """A key of this account, or 404 (another account's key is indistinguishable from none)."""
+    for record in key_store.list_account_keys(account_id):
+        if record.key_id == key_id:
+            return record
+    raise NotFound(f"No key {key_id}.")
+
+
+def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
+    record = find_account_key(account_id, key_id)
+    if record.status != "revoked":
+        key_store.set_key_status(record.key_hash, "revoked", now_iso())
+    return record.model_copy(update={"status": "revoked"})

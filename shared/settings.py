@@ -1,0 +1,41 @@
+"""Settings read once from the environment, lazily (nothing happens at import time)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Every environment variable a function may read. Names match template.yaml."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    stage: Annotated[str, Field(alias="SLUICE_STAGE")] = "local"
+    region: Annotated[str, Field(alias="AWS_REGION")] = "us-east-1"
+    keys_table: Annotated[str, Field(alias="SLUICE_KEYS_TABLE")] = "sluice-keys"
+    accounts_table: Annotated[str, Field(alias="SLUICE_ACCOUNTS_TABLE")] = "sluice-accounts"
+    catalog_table: Annotated[str, Field(alias="SLUICE_CATALOG_TABLE")] = "sluice-catalog"
+    limits_table: Annotated[str, Field(alias="SLUICE_LIMITS_TABLE")] = "sluice-limits"
+    ledger_table: Annotated[str, Field(alias="SLUICE_LEDGER_TABLE")] = "sluice-ledger"
+    usage_table: Annotated[str, Field(alias="SLUICE_USAGE_TABLE")] = "sluice-usage"
+    usage_queue_url: Annotated[str, Field(alias="SLUICE_USAGE_QUEUE_URL")] = ""
+    key_prefix: Annotated[str, Field(alias="SLUICE_KEY_PREFIX", min_length=3, max_length=16)] = "sk_sluice_"
+    key_cache_seconds: Annotated[float, Field(alias="SLUICE_KEY_CACHE_SECONDS", ge=0, le=60)] = 30.0
+    catalog_cache_seconds: Annotated[float, Field(alias="SLUICE_CATALOG_CACHE_SECONDS", ge=0)] = 30.0
+    log_prompts: Annotated[bool, Field(alias="SLUICE_LOG_PROMPTS")] = False
+    image_fetch_allowlist: Annotated[str, Field(alias="SLUICE_IMAGE_FETCH_ALLOWLIST")] = ""
+    image_fetch_timeout: Annotated[float, Field(alias="SLUICE_IMAGE_FETCH_TIMEOUT", gt=0, le=60)] = 10.0
+    upstream_connect_timeout: Annotated[float, Field(alias="SLUICE_UPSTREAM_CONNECT_TIMEOUT", gt=0)] = 30.0
+    upstream_read_timeout: Annotated[float, Field(alias="SLUICE_UPSTREAM_READ_TIMEOUT", gt=0)] = 600.0
+    aws_endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
+    environment: Annotated[Literal["aws", "local"], Field(alias="SLUICE_ENVIRONMENT")] = "aws"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, validated on first use."""
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,49 @@
+"""``sluice``: operate a Sluice deployment (accounts, plans, keys, credits, catalog, usage)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sluice.cli import commands
+from sluice.cli.target import use_local, use_stack
+
+LOCAL_ENV = Path(".sluice/local.env")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sluice", description=__doc__)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--stack", help="a deployed stack: names come from its outputs")
+    target.add_argument("--local", action="store_true", help=f"the local stack ({LOCAL_ENV})")
+    target.add_argument("--env", action="store_true", help="use SLUICE_*_TABLE from the environment")
+    sub = parser.add_subparsers(dest="area", required=True)
+    commands.register(sub)
+    return parser
+
+
+def _select_target(args: argparse.Namespace) -> None:
+    if args.stack:
+        use_stack(args.stack)
+    elif args.local or (not args.env and LOCAL_ENV.exists()):
+        if not LOCAL_ENV.exists():
+            raise SystemExit(f"{LOCAL_ENV} not found: start the local stack with `make dev` first")
+        use_local(LOCAL_ENV)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _select_target(args)
+    from shared.errors import SluiceError
+
+    try:
+        args.run(args)
+    except SluiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Which stack the CLI talks to: the local stack, a deployed stack, or the environment as it is.
+
+- ``--local`` (default when ``.sluice/local.env`` exists): the moto endpoint the local stack wrote,
+  and the local table names.
+- ``--stack NAME``: table and queue names from the CloudFormation stack's outputs.
+- otherwise: ``SLUICE_*_TABLE`` variables already in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+OUTPUT_TO_ENV = {
+    "KeysTableName": "SLUICE_KEYS_TABLE",
+    "AccountsTableName": "SLUICE_ACCOUNTS_TABLE",
+    "CatalogTableName": "SLUICE_CATALOG_TABLE",
+    "LimitsTableName": "SLUICE_LIMITS_TABLE",
+    "LedgerTableName": "SLUICE_LEDGER_TABLE",
+    "UsageTableName": "SLUICE_USAGE_TABLE",
+    "UsageQueueUrl": "SLUICE_USAGE_QUEUE_URL",
+}
+
+
+def use_local(env_file: Path) -> None:
+    """Point boto3 at the local stack's moto server and its tables (named from template.yaml)."""
+    values = dict(
+        line.split("=", 1) for line in env_file.read_text(encoding="utf-8").splitlines() if "=" in line
+    )
+    from sluice.local.resources import LocalResources
+    from sluice.local.stack import LOCAL_AWS_ENV
+    from sluice.local.template import parse_template
+
+    os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": values["SLUICE_AWS_ENDPOINT_URL"]})
+    template = parse_template()
+    resources = LocalResources(template)
+    for logical_id in template.resources("AWS::DynamoDB::Table"):
+        resources.names[logical_id] = resources.physical_name(logical_id)
+    env = resources.environment()
+    os.environ.update({k: v for k, v in env.items() if k.endswith("_TABLE") or k == "SLUICE_KEY_PREFIX"})
+
+
+def use_stack(stack_name: str) -> None:
+    import boto3
+
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    for output in stacks[0].get("Outputs", []):
+        env = OUTPUT_TO_ENV.get(output["OutputKey"])
+        if env:
+            os.environ[env] = output["OutputValue"]

@@ -1,0 +1,161 @@
+"""The whole stack in one process tree: moto, the upstream simulator, the API and the workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sluice.local.event_sources import ScheduleRunner, SqsPoller
+from sluice.local.gateway import LocalGateway
+from sluice.local.lambda_runtime import InstancePool
+from sluice.local.moto_server import MotoProcess, free_port, wait_for_port
+from sluice.local.resources import REGION, LocalResources
+from sluice.local.template import LocalTemplate, parse_template
+
+LOCAL_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "SLUICE_ENVIRONMENT": "local",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "SLUICE_UPSTREAM_API_KEY": "simulator",
+}
+
+
+@dataclass
+class StackOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    state_dir: Path | None = None
+    catalog_file: Path | None = None
+    token_rate: float = 50.0
+    env_file: Path = Path(".sluice/local.env")
+    run_schedules: bool = True
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions
+    template: LocalTemplate = field(default_factory=parse_template)
+    moto: MotoProcess | None = None
+    simulator: subprocess.Popen[bytes] | None = None
+    resources: LocalResources | None = None
+    gateway: LocalGateway | None = None
+    pollers: list[SqsPoller] = field(default_factory=list)
+    schedules: dict[str, ScheduleRunner] = field(default_factory=dict)
+    pools: dict[str, InstancePool] = field(default_factory=dict)
+
+    def start_backends(self) -> None:
+        """moto and the simulator as child processes; tables and queues from template.yaml."""
+        self.moto = MotoProcess.start()
+        sim_port = free_port()
+        self.simulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "sluice.simulator",
+                "--port",
+                str(sim_port),
+                "--token-rate",
+                str(self.options.token_rate),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
+        self.resources = LocalResources(
+            self.template, parameters={"Stage": "local", "UpstreamBaseUrl": f"http://127.0.0.1:{sim_port}/v1"}
+        )
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION)
+        self.resources.provision(session.client("dynamodb"), session.client("sqs"))
+        environment: dict[str, str] = {}
+        for name in self.template.functions:
+            environment.update(self.resources.environment(name))
+        os.environ.update({k: v for k, v in environment.items() if not k.startswith("AWS_LWA")})
+        os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
+        from shared.settings import get_settings
+
+        get_settings.cache_clear()
+        wait_for_port("127.0.0.1", sim_port, 20)
+
+    def _pool(self, function: str) -> InstancePool:
+        if function not in self.pools:
+            self.pools[function] = InstancePool(self.template.functions[function], instances=2)
+        return self.pools[function]
+
+    def start_workers(self) -> None:
+        """SQS event-source mappings and schedules, as Lambda and EventBridge would run them."""
+        assert self.resources is not None
+        from shared.adapters.aws import sqs
+
+        for mapping in self.template.queue_mappings:
+            poller = SqsPoller(
+                mapping=mapping,
+                queue_url=self.resources.names[mapping.queue],
+                queue_arn=self.resources.arns[mapping.queue],
+                pool=self._pool(mapping.function),
+                sqs=sqs(),
+            )
+            poller.start()
+            self.pollers.append(poller)
+        for schedule in self.template.schedules:
+            runner = ScheduleRunner(schedule=schedule, pool=self._pool(schedule.function))
+            self.schedules[f"{schedule.function}.{schedule.name}"] = runner
+            if self.options.run_schedules:
+                runner.start()
+
+    def build_gateway(self) -> LocalGateway:
+        authorizer = None
+        if any(route.authorized for route in self.template.routes):
+            from sluice.local.auth import local_authorizer
+
+            authorizer = local_authorizer
+        self.gateway = LocalGateway(self.template, authorizer=authorizer)
+        return self.gateway
+
+    def save_state(self) -> int:
+        if self.options.state_dir is None or self.resources is None:
+            return 0
+        from shared.adapters.aws import dynamodb
+        from sluice.local.state import save_tables
+
+        tables = {k: v for k, v in self.resources.names.items() if not v.startswith("http")}
+        return save_tables(dynamodb(), tables, self.options.state_dir)
+
+    def load_state(self) -> int:
+        if self.options.state_dir is None or self.resources is None:
+            return 0
+        from shared.adapters.aws import dynamodb
+        from sluice.local.state import load_tables
+
+        tables = {k: v for k, v in self.resources.names.items() if not v.startswith("http")}
+        return load_tables(dynamodb(), tables, self.options.state_dir)
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for runner in self.schedules.values():
+            runner.stop()
+        try:
+            self.save_state()
+        finally:
+            for pool in self.pools.values():
+                pool.shutdown()
+            if self.gateway is not None:
+                self.gateway.shutdown()
+            if self.simulator is not None and self.simulator.poll() is None:
+                self.simulator.terminate()
+                self.simulator.wait(timeout=5)
+            if self.moto is not None:
+                self.moto.stop()
+
+    def info(self) -> dict[str, Any]:
+        assert self.resources is not None and self.moto is not None
+        return {"moto": self.moto.endpoint, "resources": dict(self.resources.names)}

@@ -1,0 +1,133 @@
+"""template.yaml: valid, lint-clean, buildable, and the source of the local schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+
+from sluice.local.resources import LocalResources
+from sluice.local.template import LocalTemplate
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sam_cli() -> str:
+    candidate = os.environ.get("SAM_CLI") or str(REPO / ".tools/sam/bin/sam")
+    assert Path(candidate).exists(), "aws-sam-cli is missing: run `make test` (it installs .tools/sam)"
+    return candidate
+
+
+def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.run(
+        args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def test_sam_validate_lint_is_clean() -> None:
+    result = run(sam_cli(), "validate", "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_cfn_lint_reports_no_error_or_warning() -> None:
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(os.sys.executable).parent))
+    assert cfn_lint, "cfn-lint is a dev dependency"
+    result = run(cfn_lint, "--format", "parseable", "template.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_sam_build_succeeds(tmp_path: Path) -> None:
+    result = run(sam_cli(), "build", "--build-dir", str(tmp_path / "build"), timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    layer = tmp_path / "build" / "SluiceLayer" / "python"
+    assert (layer / "shared" / "errors.py").exists(), "the layer ships the shared package"
+    assert (layer / "starlette").is_dir() and (layer / "mangum").is_dir()
+
+
+def test_local_tables_equal_the_template(aws: LocalResources, template: LocalTemplate) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    declared = template.resources("AWS::DynamoDB::Table")
+    assert declared, "the template declares tables"
+    for logical_id, props in declared.items():
+        table = dynamodb.describe_table(TableName=aws.names[logical_id])["Table"]
+        assert table["KeySchema"] == props["KeySchema"], logical_id
+        assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+            props["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+        ), logical_id
+        local_gsis = {g["IndexName"]: g["KeySchema"] for g in table.get("GlobalSecondaryIndexes", [])}
+        assert local_gsis == {g["IndexName"]: g["KeySchema"] for g in props.get("GlobalSecondaryIndexes", [])}
+        ttl = dynamodb.describe_time_to_live(TableName=aws.names[logical_id])["TimeToLiveDescription"]
+        spec = props.get("TimeToLiveSpecification")
+        if spec:
+            assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec["AttributeName"]}, logical_id
+        else:
+            assert ttl["TimeToLiveStatus"] == "DISABLED", logical_id
+
+
+def test_every_queue_with_a_consumer_has_a_dead_letter_queue(
+    aws: LocalResources, template: LocalTemplate
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queues = template.resources("AWS::SQS::Queue")
+    dead_letter = {
+        p["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for p in queues.values()
+        if "RedrivePolicy" in p
+    }
+    for logical_id, props in queues.items():
+        if logical_id in dead_letter:
+            continue
+        assert "RedrivePolicy" in props, f"{logical_id} has no DLQ"
+        attrs = sqs.get_queue_attributes(QueueUrl=aws.names[logical_id], AttributeNames=["RedrivePolicy"])[
+            "Attributes"
+        ]
+        policy = json.loads(attrs["RedrivePolicy"])
+        assert policy["maxReceiveCount"] == props["RedrivePolicy"]["maxReceiveCount"]
+        assert policy["deadLetterTargetArn"].endswith(
+            aws.names[props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]].rsplit("/", 1)[-1]
+        )
+
+
+def test_sqs_visibility_timeout_is_at_least_six_times_the_consumer_timeout(template: LocalTemplate) -> None:
+    globals_timeout = template.document["Globals"]["Function"]["Timeout"]
+    queues = template.resources("AWS::SQS::Queue")
+    for mapping in template.queue_mappings:
+        function = template.document["Resources"][mapping.function]["Properties"]
+        timeout = function.get("Timeout", globals_timeout)
+        assert queues[mapping.queue]["VisibilityTimeout"] >= 6 * timeout, mapping.queue
+
+
+def test_every_api_route_has_a_sample_event(template: LocalTemplate) -> None:
+    events_root = REPO / "events"
+    samples = set()
+    for path in events_root.rglob("*.json"):
+        event = json.loads(path.read_text())
+        if "httpMethod" in event:
+            samples.add((path.parent.name, event["resource"], event["httpMethod"]))
+    for route in template.routes:
+        folder = Path(template.functions[route.function].code_uri).name
+        assert (folder, route.path, route.method) in samples, (
+            f"no event for {route.method} {route.path} in events/{folder}"
+        )
+
+
+def test_no_function_logs_events_or_bodies(template: LocalTemplate) -> None:
+    env = template.global_environment
+    assert env.get("POWERTOOLS_LOGGER_LOG_EVENT") == "false"
+    for spec in template.functions.values():
+        assert spec.environment.get("POWERTOOLS_LOGGER_LOG_EVENT", "false") == "false"
+
+
+@pytest.mark.parametrize(
+    "spelling", ["ResponseTransferMode: STREAM", "ResponseTransferMode: BUFFERED", "responseTransferMode"]
+)
+def test_streaming_is_spelled_the_one_way_sam_understands(spelling: str) -> None:
+    assert spelling not in (REPO / "template.yaml").read_text()
