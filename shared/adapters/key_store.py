@@ -54,6 +54,17 @@ def set_key_status(digest: str, status: str, at: str) -> None:
     )
 
 
+def set_key_plan(digest: str, plan: str) -> None:
+    dynamodb().update_item(
+        TableName=_table(),
+        Key={"key_hash": {"S": digest}},
+        UpdateExpression="SET #p = :p",
+        ConditionExpression="attribute_exists(key_hash)",
+        ExpressionAttributeNames={"#p": "plan"},
+        ExpressionAttributeValues={":p": {"S": plan}},
+    )
+
+
 def touch_last_used(digest: str, at: str, not_after: str) -> None:
     """Record use at most once a minute a key: the condition skips writes newer than ``not_after``."""
     try:

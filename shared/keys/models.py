@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.accounts.models import Plan
+
 KeyStatus = Literal["active", "revoked"]
 
 
@@ -17,6 +19,7 @@ class ApiKeyRecord(BaseModel):
     key_prefix: str
     last_four: str
     account_id: str
+    plan: Plan = "free"  # a copy of the account's plan, so that one lookup authenticates a request
     name: str
     created_at: str
     last_used_at: str | None = None

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from shared.accounts.models import Plan
 from shared.adapters import account_store, key_store
 from shared.errors import NotFound, PermissionDenied
 from shared.keys.models import ApiKeyRecord
@@ -46,6 +47,7 @@ def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> Is
         key_prefix=key_prefix(raw),
         last_four=last_four(raw),
         account_id=account_id,
+        plan=account.plan,
         name=name,
         created_at=now_iso(),
     )
@@ -68,3 +70,10 @@ def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
     if record.status != "revoked":
         key_store.set_key_status(record.key_hash, "revoked", now_iso())
     return record.model_copy(update={"status": "revoked"})
+
+
+def set_plan(account_id: str, plan: Plan) -> None:
+    """Change an account's plan and the copy on each of its keys (effective within the key cache bound)."""
+    account_store.update_account(account_id, plan=plan)
+    for record in key_store.list_account_keys(account_id):
+        key_store.set_key_plan(record.key_hash, plan)

@@ -37,9 +37,9 @@ def account_create(args: argparse.Namespace) -> None:
 
 
 def account_set_plan(args: argparse.Namespace) -> None:
-    from shared.adapters import account_store
+    from shared.keys.service import set_plan
 
-    account_store.update_account(args.account_id, plan=args.plan)
+    set_plan(args.account_id, args.plan)
     print(f"{args.account_id}: plan {args.plan}")
 
 

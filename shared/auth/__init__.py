@@ -1,0 +1,1 @@
+"""Authentication: API keys for the public API, user tokens for the dashboard."""

@@ -1,0 +1,1 @@
+"""Rate limits: the policy (data) and exact fixed-window admission in DynamoDB."""
