@@ -13,18 +13,22 @@ from shared.adapters.catalog_store import current_catalog
 from shared.adapters.health import dependency_status
 from shared.catalog.service import deprecation_headers, find_model, model_list, public_model
 from shared.http.app import create_app
+from shared.http.limits import enforce, with_limits
 
 
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse(model_list(current_catalog()))
+    admission = await enforce(request, "catalog.models")
+    return await with_limits(JSONResponse(model_list(current_catalog())), admission)
 
 
 async def get_model(request: Request) -> JSONResponse:
+    admission = await enforce(request, "catalog.models")
     entry = find_model(current_catalog(), request.path_params["model_id"])
-    return JSONResponse(public_model(entry), headers=deprecation_headers(entry))
+    return await with_limits(JSONResponse(public_model(entry), headers=deprecation_headers(entry)), admission)
 
 
 async def health(request: Request) -> JSONResponse:
+    admission = await enforce(request, "health")
     checks = await dependency_status()
     healthy = all(c["ok"] for c in checks.values())
     body = {
@@ -32,7 +36,7 @@ async def health(request: Request) -> JSONResponse:
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "dependencies": checks,
     }
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    return await with_limits(JSONResponse(body, status_code=200 if healthy else 503), admission)
 
 
 routes = (

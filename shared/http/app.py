@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -21,9 +22,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import MethodNotAllowed, NotFound, SluiceError
+from shared.errors import MethodNotAllowed, NotFound, ServiceUnavailable, SluiceError
 from shared.http.context import gateway_request_id
 from shared.http.error_render import error_body, format_for_path
+from shared.http.limits import limit_headers
 from shared.observability import get_logger
 
 EXPOSED_HEADERS = [
@@ -44,8 +46,10 @@ def request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
-def error_response(error: SluiceError, path: str, rid: str) -> JSONResponse:
-    headers = {"X-Request-Id": rid, **error.headers()}
+def error_response(
+    error: SluiceError, path: str, rid: str, extra_headers: dict[str, str] | None = None
+) -> JSONResponse:
+    headers = {"X-Request-Id": rid, **(extra_headers or {}), **error.headers()}
     return JSONResponse(error_body(error, format_for_path(path)), status_code=error.status, headers=headers)
 
 
@@ -75,11 +79,23 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             get_logger().exception("unhandled error", extra={"request_id": rid, "path": scope.get("path")})
             if not started:
-                error = SluiceError("Internal error. Quote this request id to the operator: " + rid)
+                error = _unexpected(exc, rid)
                 await error_response(error, scope.get("path", ""), rid)(scope, receive, send)
+
+
+def _is_aws_failure(exc: Exception) -> bool:
+    botocore = sys.modules.get("botocore.exceptions")
+    return botocore is not None and isinstance(exc, botocore.BotoCoreError | botocore.ClientError)
+
+
+def _unexpected(exc: Exception, rid: str) -> SluiceError:
+    """A 503 when a dependency (DynamoDB, SQS) failed, a 500 otherwise; never the exception text."""
+    if _is_aws_failure(exc):
+        return ServiceUnavailable(f"A storage dependency is unavailable; retry shortly. Request id: {rid}")
+    return SluiceError("Internal error. Quote this request id to the operator: " + rid)
 
 
 async def _sluice_error(request: Request, exc: Exception) -> Response:
@@ -89,7 +105,9 @@ async def _sluice_error(request: Request, exc: Exception) -> Response:
             "request failed",
             extra={"request_id": request_id(request), "code": exc.code, "status": exc.status},
         )
-    return error_response(exc, request.url.path, request_id(request))
+    admission = getattr(request.state, "admission", None)
+    extra = await limit_headers(admission) if admission is not None else None
+    return error_response(exc, request.url.path, request_id(request), extra)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

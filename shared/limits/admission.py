@@ -1,0 +1,91 @@
+"""Admission: every bucket of a request, plus any credit reservation, all or nothing.
+
+- one bucket, nothing else: one conditional UpdateItem, which also returns the count;
+- several buckets and/or a reservation: one TransactWriteItems (a request refused by one
+  bucket consumes no other bucket and no credit), then the counts for the headers are read
+  with one BatchGetItem (callers overlap that read with the upstream call).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.adapters import limit_store
+from shared.errors import InsufficientCredits, RateLimited
+from shared.limits.buckets import Bucket, LimitStatus, tightest
+
+
+@dataclass
+class Admission:
+    """An admitted request: its buckets, and (lazily) the status for the rate-limit headers."""
+
+    buckets: list[Bucket]
+    now: float
+    counts: list[int] | None = None
+    _status: LimitStatus | None = field(default=None, repr=False)
+
+    def status(self) -> LimitStatus | None:
+        if not self.buckets:
+            return None
+        if self._status is None:
+            counts = self.counts or limit_store.read_counts([b.item_key(self.now) for b in self.buckets])
+            self._status = tightest(self.buckets, counts, self.now)
+        return self._status
+
+    def headers(self) -> dict[str, str]:
+        status = self.status()
+        return status.headers() if status else {}
+
+
+class RateLimitedWithStatus(RateLimited):
+    """A 429 that carries the exhausted bucket's headers."""
+
+    def __init__(self, message: str, *, retry_after: int, status: LimitStatus) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.limit_status = status
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), **self.limit_status.headers()}
+
+
+def _counter(bucket: Bucket, now: float) -> limit_store.CounterUpdate:
+    return limit_store.CounterUpdate(bucket.item_key(now), bucket.limit, bucket.reset_at(now))
+
+
+def _refused(bucket: Bucket, now: float) -> RateLimitedWithStatus:
+    reset = bucket.reset_at(now)
+    status = LimitStatus(limit=bucket.limit, remaining=0, reset_at=reset)
+    per = "minute" if bucket.window_seconds == 60 else f"{bucket.window_seconds} s"
+    return RateLimitedWithStatus(
+        f"Rate limit exceeded: {bucket.limit} requests per {per}. Retry after {reset - int(now)} s.",
+        retry_after=max(1, reset - int(now)),
+        status=status,
+    )
+
+
+def admit(
+    buckets: list[Bucket],
+    *,
+    reservation: list[dict[str, Any]] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Admission:
+    """Count the request in every bucket and reserve its credits, or refuse it with nothing consumed."""
+    now = clock()
+    if not reservation and len(buckets) == 1:
+        try:
+            count = limit_store.increment(_counter(buckets[0], now))
+        except limit_store.AdmissionDenied as denied:
+            raise _refused(buckets[0], now) from denied
+        return Admission(buckets, now, counts=[count])
+    try:
+        limit_store.transact([_counter(b, now) for b in buckets], reservation or [])
+    except limit_store.AdmissionDenied as denied:
+        if denied.index < len(buckets):
+            raise _refused(buckets[denied.index], now) from denied
+        raise InsufficientCredits(
+            "Not enough credits for this request. Buy a package or wait for your next grant."
+        ) from denied
+    return Admission(buckets, now)
