@@ -1,0 +1,126 @@
+"""Canonical stream events: what every upstream stream is parsed into and every client stream
+is rendered from. A small tagged union of frozen dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.chat.canonical import FinishReason, Usage
+
+
+class ErrorKind(StrEnum):
+    """Why a stream failed after it started."""
+
+    API_ERROR = "api_error"
+    OVERLOADED = "overloaded"
+    RATE_LIMITED = "rate_limited"
+    INVALID_REQUEST = "invalid_request"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The upstream opened its answer. ``id``/``model`` are the upstream's, for logs only."""
+
+    id: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSignature:
+    signature: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedReasoningBlock:
+    data: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart:
+    """A tool call opens; ``index`` counts tool calls of one choice from 0."""
+
+    index: int
+    id: str
+    name: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallArgsDelta:
+    index: int
+    json_fragment: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: FinishReason
+    stop_sequence: str | None = None
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """Usage so far (cumulative); the last one seen is the total."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    message: str
+    kind: ErrorKind = ErrorKind.API_ERROR
+
+
+type StreamEvent = (
+    Start
+    | TextDelta
+    | ReasoningDelta
+    | ReasoningSignature
+    | RedactedReasoningBlock
+    | ToolCallStart
+    | ToolCallArgsDelta
+    | Finish
+    | UsageReport
+    | Error
+)
+
+ERROR_KIND_TO_ANTHROPIC: Mapping[ErrorKind, str] = {
+    ErrorKind.API_ERROR: "api_error",
+    ErrorKind.OVERLOADED: "overloaded_error",
+    ErrorKind.RATE_LIMITED: "rate_limit_error",
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.TIMEOUT: "timeout_error",
+}
+ERROR_KIND_FROM_ANTHROPIC: Mapping[str, ErrorKind] = {
+    "api_error": ErrorKind.API_ERROR,
+    "overloaded_error": ErrorKind.OVERLOADED,
+    "rate_limit_error": ErrorKind.RATE_LIMITED,
+    "invalid_request_error": ErrorKind.INVALID_REQUEST,
+    "timeout_error": ErrorKind.TIMEOUT,
+}
+ERROR_KIND_TO_OPENAI: Mapping[ErrorKind, str] = {
+    ErrorKind.API_ERROR: "api_error",
+    ErrorKind.OVERLOADED: "api_error",
+    ErrorKind.RATE_LIMITED: "rate_limit_error",
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.TIMEOUT: "api_error",
+}

@@ -1,0 +1,291 @@
+"""OpenAI Chat Completions wire -> canonical: client requests and upstream responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.chat.cache import cache_from_wire
+from shared.chat.canonical import (
+    ChatRequest,
+    ChatResponse,
+    Choice,
+    Finish,
+    FinishReason,
+    Image,
+    Message,
+    Part,
+    Reasoning,
+    ReasoningConfig,
+    ReasoningEffort,
+    Refusal,
+    ResponseFormat,
+    ResponseFormatKind,
+    Role,
+    Sampling,
+    Text,
+    ThinkingMode,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolChoiceMode,
+    ToolResult,
+    Usage,
+    WireFormat,
+    check_parts,
+)
+from shared.chat.ids import IdFactory, new_tool_call_id
+from shared.chat.upstream import validate_upstream
+from shared.errors import InvalidRequest, UpstreamError
+from shared.wire import openai as wire
+from shared.wire.openai_response import AssistantOut, ChatCompletion, UsageOut
+
+ROLE_FROM_OPENAI: Mapping[str, Role] = {
+    "system": Role.SYSTEM,
+    "developer": Role.SYSTEM,  # developer is OpenAI's newer name for system instructions
+    "user": Role.USER,
+    "assistant": Role.ASSISTANT,
+    "tool": Role.USER,  # a tool result is part of the user's side of the conversation
+}
+FINISH_FROM_OPENAI: Mapping[str, FinishReason] = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "tool_calls": FinishReason.TOOL_CALLS,
+    "function_call": FinishReason.TOOL_CALLS,
+    "content_filter": FinishReason.CONTENT_FILTER,
+    "error": FinishReason.ERROR,  # vLLM
+    "abort": FinishReason.ERROR,  # vLLM
+}
+TOOL_CHOICE_FROM_OPENAI: Mapping[str, ToolChoiceMode] = {
+    "none": ToolChoiceMode.NONE,
+    "auto": ToolChoiceMode.AUTO,
+    "required": ToolChoiceMode.REQUIRED,
+}
+THINKING_FROM_OPENAI: Mapping[str, ThinkingMode] = {
+    "enabled": ThinkingMode.ENABLED,
+    "disabled": ThinkingMode.DISABLED,
+}
+
+
+def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
+    """A validated Chat Completions request in canonical form; unknown fields kept as extras."""
+    return ChatRequest(
+        model=req.model,
+        messages=tuple(_message(m, f"messages.{i}") for i, m in enumerate(req.messages)),
+        max_tokens=_max_tokens(req),
+        stop=tuple(req.stop or ()),
+        sampling=Sampling(
+            temperature=req.temperature,
+            top_p=req.top_p,
+            top_k=req.top_k,
+            frequency_penalty=req.frequency_penalty,
+            presence_penalty=req.presence_penalty,
+            seed=req.seed,
+        ),
+        tools=tuple(_tool(t) for t in req.tools or ()),
+        tool_choice=_tool_choice(req.tool_choice),
+        parallel_tool_calls=req.parallel_tool_calls,
+        response_format=_response_format(req.response_format),
+        reasoning=_reasoning(req),
+        n=req.n,
+        user=req.user,
+        stream=bool(req.stream),
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        logprobs=req.logprobs,
+        top_logprobs=req.top_logprobs,
+        extras=dict(req.model_extra or {}),
+        extras_format=WireFormat.OPENAI,
+    )
+
+
+def _max_tokens(req: wire.ChatCompletionRequest) -> int | None:
+    both = req.max_tokens is not None and req.max_completion_tokens is not None
+    if both and req.max_tokens != req.max_completion_tokens:
+        raise InvalidRequest(
+            "max_tokens and max_completion_tokens disagree; send one of them.", param="max_tokens"
+        )
+    return req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
+
+
+def _message(msg: wire.ChatMessage, param: str) -> Message:
+    _check_fields(msg, param)
+    role = ROLE_FROM_OPENAI[msg.role]
+    if msg.role == "tool":
+        parts: tuple[Part, ...] = (_tool_result(msg, param),)
+    elif msg.role == "assistant":
+        parts = _assistant_parts(msg, param)
+    else:
+        parts = tuple(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
+    message = Message(role=role, parts=parts, name=msg.name)
+    check_parts(message, f"{param}.content")
+    return message
+
+
+def _check_fields(msg: wire.ChatMessage, param: str) -> None:
+    if msg.tool_calls and msg.role != "assistant":
+        raise InvalidRequest(
+            f"{param}: only assistant messages carry tool_calls.", param=f"{param}.tool_calls"
+        )
+    if msg.role == "tool" and not msg.tool_call_id:
+        raise InvalidRequest(f"{param}: a tool message needs tool_call_id.", param=f"{param}.tool_call_id")
+    if msg.tool_call_id is not None and msg.role != "tool":
+        raise InvalidRequest(
+            f"{param}: only tool messages carry tool_call_id.", param=f"{param}.tool_call_id"
+        )
+
+
+def _part(part: wire.ContentPart, param: str) -> Part:
+    if isinstance(part, wire.TextPart):
+        return Text(part.text, cache=cache_from_wire(part.cache_control))
+    if isinstance(part, wire.ImagePart):
+        return image_from_url(part.image_url.url, part.image_url.detail, f"{param}.image_url.url")
+    return Refusal(part.refusal)
+
+
+def image_from_url(url: str, detail: str | None, param: str) -> Image:
+    """An image part from an OpenAI ``image_url``: a base64 data URL or an http(s) URL."""
+    if url.startswith("data:"):
+        header, comma, data = url.removeprefix("data:").partition(",")
+        media_type, _, encoding = header.partition(";")
+        if not comma or encoding != "base64" or not media_type or not data:
+            raise InvalidRequest(f"{param}: expected a data URL like data:image/png;base64,...", param=param)
+        return Image(media_type=media_type, data=data, detail=detail)
+    if not url.startswith(("http://", "https://")):
+        raise InvalidRequest(f"{param}: image URLs must be http(s) or base64 data URLs.", param=param)
+    return Image(url=url, detail=detail)
+
+
+def _assistant_parts(msg: wire.ChatMessage, param: str) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    if msg.reasoning_content:
+        parts.append(Reasoning(msg.reasoning_content))
+    parts.extend(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
+    if msg.refusal:
+        parts.append(Refusal(msg.refusal))
+    for call in msg.tool_calls or ():
+        parts.append(ToolCall(id=call.id, name=call.function.name, arguments_json=call.function.arguments))
+    return tuple(parts)
+
+
+def _tool_result(msg: wire.ChatMessage, param: str) -> ToolResult:
+    content = tuple(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
+    texts: list[Text] = []
+    for index, part in enumerate(content):
+        if not isinstance(part, Text):
+            raise InvalidRequest(
+                f"{param}: tool message content must be text.", param=f"{param}.content.{index}"
+            )
+        texts.append(part)
+    return ToolResult(tool_call_id=msg.tool_call_id or "", content=tuple(texts))
+
+
+def _tool(tool: wire.ToolDef) -> Tool:
+    fn = tool.function
+    return Tool(
+        name=fn.name,
+        parameters=fn.parameters,
+        description=fn.description,
+        strict=fn.strict,
+        extras=dict(fn.model_extra or {}),
+    )
+
+
+def _tool_choice(choice: str | wire.NamedToolChoice | None) -> ToolChoice | None:
+    if choice is None:
+        return None
+    if isinstance(choice, wire.NamedToolChoice):
+        return ToolChoice(ToolChoiceMode.TOOL, name=choice.function.name)
+    return ToolChoice(TOOL_CHOICE_FROM_OPENAI[choice])
+
+
+def _response_format(fmt: wire.ResponseFormatParam | None) -> ResponseFormat | None:
+    if fmt is None:
+        return None
+    kind = ResponseFormatKind(fmt.type)
+    if kind is not ResponseFormatKind.JSON_SCHEMA:
+        return ResponseFormat(kind)
+    spec = fmt.json_schema
+    if spec is None:
+        raise InvalidRequest(
+            "response_format.json_schema is required for type json_schema.",
+            param="response_format.json_schema",
+        )
+    return ResponseFormat(
+        kind, name=spec.name, schema=spec.json_schema, strict=spec.strict, description=spec.description
+    )
+
+
+def _reasoning(req: wire.ChatCompletionRequest) -> ReasoningConfig | None:
+    if req.reasoning_effort is None and req.thinking is None:
+        return None
+    thinking = req.thinking
+    return ReasoningConfig(
+        mode=THINKING_FROM_OPENAI[thinking.type] if thinking else None,
+        budget_tokens=thinking.budget_tokens if thinking else None,
+        effort=ReasoningEffort(req.reasoning_effort) if req.reasoning_effort else None,
+    )
+
+
+def finish_from_openai(reason: str | None, stop_reason: str | int | None = None) -> Finish | None:
+    """An upstream ``finish_reason`` (plus vLLM's ``stop_reason``) in canonical form."""
+    if reason is None:
+        return None
+    mapped = FINISH_FROM_OPENAI.get(reason)
+    if mapped is None:
+        raise UpstreamError(f"Upstream returned an unknown finish_reason {reason!r}.")
+    if mapped is FinishReason.STOP and isinstance(stop_reason, str):
+        return Finish(FinishReason.STOP_SEQUENCE, stop_sequence=stop_reason)
+    return Finish(mapped)
+
+
+def usage_from_openai(usage: UsageOut) -> Usage:
+    """OpenAI usage; ``prompt_tokens`` already includes cached tokens."""
+    prompt = usage.prompt_tokens_details
+    completion = usage.completion_tokens_details
+    return Usage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cache_read_tokens=prompt.cached_tokens if prompt else None,
+        reasoning_tokens=completion.reasoning_tokens if completion else None,
+    )
+
+
+def response_from_openai(
+    body: Mapping[str, Any], *, new_tool_id: IdFactory = new_tool_call_id
+) -> ChatResponse:
+    """An upstream chat completion in canonical form; a malformed one is an UpstreamError."""
+    completion = validate_upstream(ChatCompletion.model_validate, body, "chat completion")
+    choices = tuple(
+        Choice(
+            index=c.index,
+            parts=assistant_out_parts(c.message, new_tool_id),
+            finish=finish_from_openai(c.finish_reason, c.stop_reason),
+        )
+        for c in completion.choices
+    )
+    usage = usage_from_openai(completion.usage) if completion.usage else None
+    return ChatResponse(
+        id=completion.id,
+        model=completion.model or "",
+        choices=choices,
+        usage=usage,
+        created=completion.created,
+    )
+
+
+def assistant_out_parts(message: AssistantOut, new_tool_id: IdFactory) -> tuple[Part, ...]:
+    """The parts of an upstream assistant message: reasoning, text, refusal, tool calls."""
+    parts: list[Part] = []
+    reasoning = message.reasoning_text()
+    if reasoning:
+        parts.append(Reasoning(reasoning))
+    if message.content:
+        parts.append(Text(message.content))
+    if message.refusal:
+        parts.append(Refusal(message.refusal))
+    for call in message.tool_calls or ():
+        fn = call.function
+        if fn is None or not fn.name:
+            raise UpstreamError("Upstream returned a tool call without a function name.")
+        parts.append(ToolCall(id=call.id or new_tool_id(), name=fn.name, arguments_json=fn.arguments or ""))
+    return tuple(parts)

@@ -1,0 +1,265 @@
+"""Canonical -> Anthropic Messages wire: upstream requests and client responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared.chat.cache import with_cache
+from shared.chat.canonical import (
+    ChatRequest,
+    Image,
+    Part,
+    Reasoning,
+    ReasoningConfig,
+    ReasoningEffort,
+    RedactedReasoning,
+    Refusal,
+    ResponseFormat,
+    ResponseFormatKind,
+    Role,
+    ServerTool,
+    Text,
+    ThinkingMode,
+    Tool,
+    ToolCall,
+    ToolChoiceMode,
+    ToolReference,
+    ToolResult,
+    WireFormat,
+)
+from shared.errors import InvalidRequest, UpstreamError
+
+type Json = dict[str, Any]
+
+ROLE_TO_ANTHROPIC: Mapping[Role, str] = {Role.USER: "user", Role.ASSISTANT: "assistant"}
+TOOL_CHOICE_TO_ANTHROPIC: Mapping[ToolChoiceMode, str] = {
+    ToolChoiceMode.AUTO: "auto",
+    ToolChoiceMode.REQUIRED: "any",
+    ToolChoiceMode.TOOL: "tool",
+    ToolChoiceMode.NONE: "none",
+}
+EFFORT_TO_ANTHROPIC: Mapping[ReasoningEffort, str] = {
+    ReasoningEffort.MINIMAL: "low",
+    ReasoningEffort.LOW: "low",
+    ReasoningEffort.MEDIUM: "medium",
+    ReasoningEffort.HIGH: "high",
+    ReasoningEffort.XHIGH: "xhigh",
+    ReasoningEffort.MAX: "max",
+    # ReasoningEffort.NONE: no effort; thinking is disabled instead.
+}
+EMPTY_SCHEMA: Json = {"type": "object", "properties": {}}
+MAX_TEMPERATURE = 1.0
+MIN_THINKING_BUDGET = 1024  # Anthropic's floor for budget_tokens
+
+
+def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = None) -> Json:
+    """A Messages body for an Anthropic upstream.
+
+    Every system instruction (top-level and in-conversation) goes to ``system``, in order.
+    Temperatures above Anthropic's 1.0 are clamped; penalties and seed have no Anthropic
+    equivalent and are not sent; ``n > 1`` and ``logprobs`` cannot be honoured and are refused.
+    """
+    _refuse_unsupported(req)
+    max_tokens = req.max_tokens if req.max_tokens is not None else default_max_tokens
+    if max_tokens is None:
+        raise InvalidRequest("max_tokens is required for this model.", param="max_tokens")
+    body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": _turns(req)}
+    temperature = req.sampling.temperature
+    optional: dict[str, Any] = {
+        "system": _system(req) or None,
+        "temperature": min(temperature, MAX_TEMPERATURE) if temperature is not None else None,
+        "top_p": req.sampling.top_p,
+        "top_k": req.sampling.top_k,
+        "stop_sequences": list(req.stop) or None,
+        "stream": req.stream,
+        "metadata": {"user_id": req.user} if req.user is not None else None,
+        "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
+        "tool_choice": _tool_choice(req),
+        "thinking": _thinking(req.reasoning),
+        "output_config": _output_config(req) or None,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    if req.extras_format is WireFormat.ANTHROPIC:
+        for key, value in req.extras.items():
+            body.setdefault(key, value)
+    return body
+
+
+def _refuse_unsupported(req: ChatRequest) -> None:
+    if req.n is not None and req.n > 1:
+        raise InvalidRequest("n > 1 is not supported by this model.", param="n")
+    if req.logprobs:
+        raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
+
+
+def _system(req: ChatRequest) -> list[Json]:
+    texts = list(req.system)
+    for message in req.messages:
+        if message.role is Role.SYSTEM:
+            texts.extend(p for p in message.parts if isinstance(p, Text))
+    return [with_cache({"type": "text", "text": t.text}, t.cache) for t in texts]
+
+
+def _turns(req: ChatRequest) -> list[Json]:
+    """User/assistant turns; neighbours of the same role merge (Anthropic wants alternation)."""
+    turns: list[Json] = []
+    for message in req.messages:
+        if message.role is Role.SYSTEM:
+            continue
+        role = ROLE_TO_ANTHROPIC[message.role]
+        blocks = [b for b in (content_block(p) for p in message.parts) if b is not None]
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns
+
+
+def content_block(part: Part) -> Json | None:
+    """A part as an Anthropic request block (None for what Anthropic cannot take back)."""
+    return _BLOCK_WRITERS[type(part)](part)
+
+
+def _text_block(part: Text) -> Json:
+    return with_cache({"type": "text", "text": part.text}, part.cache)
+
+
+def _image_block(part: Image) -> Json:
+    if part.url is not None:
+        source: Json = {"type": "url", "url": part.url}
+    else:
+        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
+    return with_cache({"type": "image", "source": source}, part.cache)
+
+
+def _tool_reference_block(part: ToolReference) -> Json:
+    return with_cache({"type": "tool_reference", "tool_name": part.tool_name}, part.cache)
+
+
+def _result_block(part: Text | Image | ToolReference) -> Json:
+    if isinstance(part, Text):
+        return _text_block(part)
+    return _image_block(part) if isinstance(part, Image) else _tool_reference_block(part)
+
+
+def _tool_use_block(part: ToolCall) -> Json:
+    block = {"type": "tool_use", "id": part.id, "name": part.name, "input": tool_input(part, InvalidRequest)}
+    return with_cache(block, part.cache)
+
+
+def _tool_result_block(result: ToolResult) -> Json:
+    block: Json = {"type": "tool_result", "tool_use_id": result.tool_call_id}
+    if result.content:
+        block["content"] = [_result_block(p) for p in result.content]
+    if result.is_error:
+        block["is_error"] = True
+    return with_cache(block, result.cache)
+
+
+def _thinking_block(part: Reasoning) -> Json | None:
+    """Reasoning without a signature (from other providers) cannot be replayed to Anthropic."""
+    if not part.signature:
+        return None
+    return {"type": "thinking", "thinking": part.text, "signature": part.signature}
+
+
+def _redacted_block(part: RedactedReasoning) -> Json:
+    return {"type": "redacted_thinking", "data": part.data}
+
+
+def _refusal_block(part: Refusal) -> Json:
+    return {"type": "text", "text": part.text}
+
+
+_BLOCK_WRITERS: Mapping[type, Callable[[Any], Json | None]] = {
+    Text: _text_block,
+    Image: _image_block,
+    ToolCall: _tool_use_block,
+    ToolResult: _tool_result_block,
+    Reasoning: _thinking_block,
+    RedactedReasoning: _redacted_block,
+    Refusal: _refusal_block,
+}
+
+
+def tool_input(call: ToolCall, error: type[InvalidRequest] | type[UpstreamError]) -> Json:
+    """A tool call's arguments as the JSON object Anthropic's ``input`` requires ("" is {})."""
+    if not call.arguments_json.strip():
+        return {}
+    try:
+        value = json.loads(call.arguments_json)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise error(f"Tool call {call.id!r}: arguments must be a JSON object.", param="messages")
+    return value
+
+
+def _tool(tool: Tool | ServerTool, source: WireFormat | None) -> Json:
+    if isinstance(tool, ServerTool):
+        return {**tool.config, "type": tool.type, "name": tool.name}
+    rendered: Json = {"name": tool.name}
+    if tool.description is not None:
+        rendered["description"] = tool.description
+    rendered["input_schema"] = tool.parameters if tool.parameters is not None else EMPTY_SCHEMA
+    if tool.strict is not None:
+        rendered["strict"] = tool.strict
+    if source is WireFormat.ANTHROPIC:
+        rendered.update({k: v for k, v in tool.extras.items() if k not in rendered})
+    return with_cache(rendered, tool.cache)
+
+
+def _tool_choice(req: ChatRequest) -> Json | None:
+    choice = req.tool_choice
+    if choice is None and (req.parallel_tool_calls is None or not req.tools):
+        return None
+    mode = choice.mode if choice is not None else ToolChoiceMode.AUTO
+    rendered: Json = {"type": TOOL_CHOICE_TO_ANTHROPIC[mode]}
+    if mode is ToolChoiceMode.TOOL and choice is not None:
+        rendered["name"] = choice.name
+    if req.parallel_tool_calls is not None and mode is not ToolChoiceMode.NONE:
+        rendered["disable_parallel_tool_use"] = not req.parallel_tool_calls
+    return rendered
+
+
+def _thinking(config: ReasoningConfig | None) -> Json | None:
+    if config is None:
+        return None
+    if config.mode is None:
+        return {"type": "disabled"} if config.effort is ReasoningEffort.NONE else None
+    if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
+        raise InvalidRequest(
+            f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
+            "on this model.",
+            param="thinking.budget_tokens",
+        )
+    thinking: Json = {"type": config.mode.value}
+    if config.budget_tokens is not None and config.mode is ThinkingMode.ENABLED:
+        thinking["budget_tokens"] = config.budget_tokens
+    if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
+        thinking["display"] = config.display
+    return thinking
+
+
+def _output_config(req: ChatRequest) -> Json:
+    config: Json = {}
+    if req.extras_format is WireFormat.ANTHROPIC:
+        config.update(req.extras.get("output_config") or {})
+    effort = req.reasoning.effort if req.reasoning else None
+    if effort is not None and effort in EFFORT_TO_ANTHROPIC:
+        config["effort"] = EFFORT_TO_ANTHROPIC[effort]
+    output_format = _output_format(req.response_format)
+    if output_format is not None:
+        config["format"] = output_format
+    return config
+
+
+def _output_format(fmt: ResponseFormat | None) -> Json | None:
+    """JSON mode as a structured-output schema; a bare JSON object is ``{"type": "object"}``."""
+    if fmt is None or fmt.kind is ResponseFormatKind.TEXT:
+        return None
+    is_schema = fmt.kind is ResponseFormatKind.JSON_SCHEMA and fmt.schema is not None
+    schema = fmt.schema if is_schema else {"type": "object"}
+    return {"type": "json_schema", "schema": schema}

@@ -1,0 +1,151 @@
+"""Pydantic models of OpenAI Chat Completions requests.
+
+Unknown top-level fields are kept (``extra="allow"``) and forwarded to OpenAI-compatible
+upstreams. Content given as a string is read as one text part. Constraints live in the
+annotations, so a validation error names the parameter (``temperature``, ``stop``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.wire.anthropic import CacheControlParam
+
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def _parts_from_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}] if value else []
+    return value
+
+
+def _list_from_string(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class TextPart(_Open):
+    type: Literal["text"]
+    text: str
+    cache_control: CacheControlParam | None = None
+
+
+class ImageUrl(_Open):
+    url: Annotated[str, Field(min_length=1)]
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(_Open):
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+class RefusalPart(_Open):
+    type: Literal["refusal"]
+    refusal: str
+
+
+ContentPart = Annotated[TextPart | ImagePart | RefusalPart, Field(discriminator="type")]
+
+
+class FunctionCall(_Open):
+    name: Annotated[str, Field(min_length=1)]
+    arguments: str
+
+
+class ToolCallParam(_Open):
+    id: Annotated[str, Field(min_length=1)]
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(_Open):
+    """One message. Which fields a role may carry is checked when translating to canonical."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Annotated[list[ContentPart] | None, BeforeValidator(_parts_from_string)] = None
+    name: str | None = None
+    tool_calls: list[ToolCallParam] | None = None
+    tool_call_id: str | None = None
+    reasoning_content: str | None = None
+    refusal: str | None = None
+
+
+class FunctionDef(_Open):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ToolDef(_Open):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class NamedFunction(_Open):
+    name: Annotated[str, Field(min_length=1)]
+
+
+class NamedToolChoice(_Open):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class JsonSchemaSpec(_Open):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    json_schema: Annotated[dict[str, Any] | None, Field(alias="schema")] = None
+    strict: bool | None = None
+    description: str | None = None
+
+
+class ResponseFormatParam(_Open):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaSpec | None = None
+
+
+class StreamOptions(_Open):
+    include_usage: bool | None = None
+
+
+class ThinkingParam(BaseModel):
+    """``thinking`` as OpenAI-compatible hosts (Moonshot, DeepSeek, GLM, vLLM) accept it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["enabled", "disabled"]
+    budget_tokens: Annotated[int | None, Field(ge=1)] = None
+
+
+class ChatCompletionRequest(_Open):
+    """``POST /v1/chat/completions``."""
+
+    model: Annotated[str, Field(min_length=1)]
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None
+    top_p: Annotated[float | None, Field(ge=0, le=1)] = None
+    top_k: Annotated[int | None, Field(ge=-1)] = None
+    max_tokens: Annotated[int | None, Field(ge=1)] = None
+    max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
+    n: Annotated[int | None, Field(ge=1, le=128)] = None
+    stop: Annotated[list[str] | None, BeforeValidator(_list_from_string), Field(max_length=4)] = None
+    frequency_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
+    presence_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
+    user: str | None = None
+    response_format: ResponseFormatParam | None = None
+    tools: list[ToolDef] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: Effort | None = None
+    thinking: ThinkingParam | None = None
+    seed: int | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int | None, Field(ge=0, le=20)] = None
