@@ -1,0 +1,297 @@
+"""Canonical -> Bedrock Converse: the keyword arguments of ``converse`` / ``converse_stream``.
+
+Pure functions and explicit tables. What Converse cannot carry is refused (``n > 1``, logprobs,
+provider-run tools, image URLs, which the caller must inline first) or, where it has no meaning
+there, not sent (penalties, seed, user, parallel_tool_calls). Model-specific knobs (``top_k``,
+``thinking``) go in ``additionalModelRequestFields`` in the Anthropic shape, which is what the
+Claude models on Bedrock read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared.chat.canonical import (
+    CacheControl,
+    ChatRequest,
+    Image,
+    Part,
+    Reasoning,
+    ReasoningConfig,
+    RedactedReasoning,
+    Refusal,
+    ResponseFormat,
+    ResponseFormatKind,
+    Role,
+    ServerTool,
+    Text,
+    ThinkingMode,
+    Tool,
+    ToolCall,
+    ToolChoiceMode,
+    ToolReference,
+    ToolResult,
+)
+from shared.chat.to_anthropic import EFFORT_TO_ANTHROPIC, EMPTY_SCHEMA, MAX_TEMPERATURE, tool_input
+from shared.errors import InvalidRequest
+
+type Json = dict[str, Any]
+
+ROLE_TO_CONVERSE: Mapping[Role, str] = {Role.USER: "user", Role.ASSISTANT: "assistant"}
+IMAGE_FORMATS: Mapping[str, str] = {
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+TOOL_CHOICE_TO_CONVERSE: Mapping[ToolChoiceMode, str] = {
+    ToolChoiceMode.AUTO: "auto",
+    ToolChoiceMode.REQUIRED: "any",
+    ToolChoiceMode.TOOL: "tool",
+    # ToolChoiceMode.NONE: Converse has no "none"; the tools are withheld instead.
+}
+CACHE_TTLS = frozenset({"5m", "1h"})
+STOP_SEQUENCE_PATH = "/stop_sequence"  # where Claude reports which stop sequence matched
+
+
+def request_to_converse(req: ChatRequest) -> Json:
+    """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
+    _refuse_unsupported(req)
+    messages = _turns(req)
+    kwargs: Json = {"modelId": req.model, "messages": messages}
+    optional: dict[str, Any] = {
+        "system": _system(req) or None,
+        "inferenceConfig": _inference(req) or None,
+        "toolConfig": _tool_config(req, history_has_tools=_has_tool_blocks(messages)),
+        "additionalModelRequestFields": _model_fields(req) or None,
+        "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
+        "outputConfig": _output_config(req) or None,
+    }
+    kwargs.update({key: value for key, value in optional.items() if value is not None})
+    return kwargs
+
+
+def _refuse_unsupported(req: ChatRequest) -> None:
+    if req.n is not None and req.n > 1:
+        raise InvalidRequest("n > 1 is not supported by this model.", param="n")
+    if req.logprobs:
+        raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
+    for index, tool in enumerate(req.tools):
+        if isinstance(tool, ServerTool):
+            raise InvalidRequest(
+                f"The server tool {tool.type!r} is not supported by this model.", param=f"tools.{index}"
+            )
+
+
+def cache_point(cache: CacheControl | None) -> list[Json]:
+    """The ``cachePoint`` block that follows a block carrying a cache breakpoint (or nothing)."""
+    if cache is None:
+        return []
+    point: Json = {"type": "default"}
+    if cache.ttl in CACHE_TTLS:
+        point["ttl"] = cache.ttl
+    return [{"cachePoint": point}]
+
+
+def _system(req: ChatRequest) -> list[Json]:
+    texts = list(req.system)
+    for message in req.messages:
+        if message.role is Role.SYSTEM:
+            texts.extend(p for p in message.parts if isinstance(p, Text))
+    blocks: list[Json] = []
+    for text in texts:
+        if text.text:
+            blocks.extend([{"text": text.text}, *cache_point(text.cache)])
+    return blocks
+
+
+def _turns(req: ChatRequest) -> list[Json]:
+    """User/assistant turns; neighbours of the same role merge (Converse wants alternation)."""
+    turns: list[Json] = []
+    for message in req.messages:
+        if message.role is Role.SYSTEM:
+            continue
+        role = ROLE_TO_CONVERSE[message.role]
+        blocks = [block for part in message.parts for block in content_blocks(part)]
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns
+
+
+def content_blocks(part: Part) -> list[Json]:
+    """A part as Converse content blocks: none, one, or one and its cache point."""
+    return _BLOCK_WRITERS[type(part)](part)
+
+
+def _text_blocks(part: Text) -> list[Json]:
+    # Converse refuses blank text blocks; an empty string carries nothing.
+    return [{"text": part.text}, *cache_point(part.cache)] if part.text else []
+
+
+def image_block(part: Image) -> Json:
+    """An inline image as a Converse ``image`` block (URLs must have been inlined by the caller)."""
+    if part.url is not None or part.data is None:
+        raise InvalidRequest("Image URLs must be inlined before they reach this model.", param="messages")
+    image_format = IMAGE_FORMATS.get((part.media_type or "").lower())
+    if image_format is None:
+        unsupported = f"Image type {part.media_type!r} is not supported by this model."
+        raise InvalidRequest(unsupported, param="messages")
+    try:
+        data = base64.b64decode(part.data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequest("An inline image is not valid base64.", param="messages") from exc
+    return {"image": {"format": image_format, "source": {"bytes": data}}}
+
+
+def _image_blocks(part: Image) -> list[Json]:
+    return [image_block(part), *cache_point(part.cache)]
+
+
+def _tool_use_blocks(part: ToolCall) -> list[Json]:
+    use = {"toolUseId": part.id, "name": part.name, "input": tool_input(part, InvalidRequest)}
+    return [{"toolUse": use}, *cache_point(part.cache)]
+
+
+def _result_content(part: Text | Image | ToolReference) -> Json:
+    if isinstance(part, Text):
+        return {"text": part.text}
+    if isinstance(part, Image):
+        return image_block(part)
+    raise InvalidRequest("Tool references in tool results are not supported by this model.", param="messages")
+
+
+def _tool_result_blocks(result: ToolResult) -> list[Json]:
+    block = {
+        "toolUseId": result.tool_call_id,
+        "content": [_result_content(p) for p in result.content],
+        "status": "error" if result.is_error else "success",
+    }
+    return [{"toolResult": block}, *cache_point(result.cache)]
+
+
+def _reasoning_blocks(part: Reasoning) -> list[Json]:
+    """Reasoning without a signature (from another provider) cannot be replayed: not sent."""
+    if not part.signature:
+        return []
+    return [{"reasoningContent": {"reasoningText": {"text": part.text, "signature": part.signature}}}]
+
+
+def _redacted_blocks(part: RedactedReasoning) -> list[Json]:
+    """Redacted reasoning travels as base64 of Bedrock's bytes; anything else cannot be replayed."""
+    try:
+        data = base64.b64decode(part.data, validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    return [{"reasoningContent": {"redactedContent": data}}]
+
+
+def _refusal_blocks(part: Refusal) -> list[Json]:
+    return [{"text": part.text}] if part.text else []
+
+
+_BLOCK_WRITERS: Mapping[type, Callable[[Any], list[Json]]] = {
+    Text: _text_blocks,
+    Image: _image_blocks,
+    ToolCall: _tool_use_blocks,
+    ToolResult: _tool_result_blocks,
+    Reasoning: _reasoning_blocks,
+    RedactedReasoning: _redacted_blocks,
+    Refusal: _refusal_blocks,
+}
+
+
+def _has_tool_blocks(turns: list[Json]) -> bool:
+    return any("toolUse" in b or "toolResult" in b for turn in turns for b in turn["content"])
+
+
+def _inference(req: ChatRequest) -> Json:
+    temperature = req.sampling.temperature
+    config = {
+        "maxTokens": req.max_tokens,
+        "temperature": min(temperature, MAX_TEMPERATURE) if temperature is not None else None,
+        "topP": req.sampling.top_p,
+        "stopSequences": list(req.stop) or None,
+    }
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def _tool_spec(tool: Tool) -> list[Json]:
+    spec: Json = {"name": tool.name}
+    if tool.description:
+        spec["description"] = tool.description
+    spec["inputSchema"] = {"json": tool.parameters if tool.parameters is not None else EMPTY_SCHEMA}
+    if tool.strict is not None:
+        spec["strict"] = tool.strict
+    return [{"toolSpec": spec}, *cache_point(tool.cache)]
+
+
+def _tool_config(req: ChatRequest, *, history_has_tools: bool) -> Json | None:
+    """Tools and tool choice. ``none`` withholds the tools, unless earlier tool calls in the
+    conversation oblige Converse to see them (it refuses toolUse blocks without a toolConfig)."""
+    tools = [block for tool in req.tools if isinstance(tool, Tool) for block in _tool_spec(tool)]
+    choice = req.tool_choice
+    if not tools or (choice is not None and choice.mode is ToolChoiceMode.NONE and not history_has_tools):
+        return None
+    config: Json = {"tools": tools}
+    mode = TOOL_CHOICE_TO_CONVERSE.get(choice.mode) if choice is not None else None
+    if mode == "tool" and choice is not None:
+        config["toolChoice"] = {"tool": {"name": choice.name}}
+    elif mode is not None:
+        config["toolChoice"] = {mode: {}}
+    return config
+
+
+def _model_fields(req: ChatRequest) -> Json:
+    fields: Json = {}
+    if req.sampling.top_k is not None:
+        fields["top_k"] = req.sampling.top_k
+    thinking = _thinking(req.reasoning)
+    if thinking is not None:
+        fields["thinking"] = thinking
+    return fields
+
+
+def _thinking(config: ReasoningConfig | None) -> Json | None:
+    if config is None or config.mode is None:
+        return None
+    if config.mode is ThinkingMode.ENABLED and config.budget_tokens is None:
+        raise InvalidRequest(
+            "thinking.budget_tokens is required to enable thinking on this model.",
+            param="thinking.budget_tokens",
+        )
+    thinking: Json = {"type": config.mode.value}
+    if config.mode is ThinkingMode.ENABLED:
+        thinking["budget_tokens"] = config.budget_tokens
+    if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
+        thinking["display"] = config.display
+    return thinking
+
+
+def _output_config(req: ChatRequest) -> Json:
+    config: Json = {}
+    effort = req.reasoning.effort if req.reasoning else None
+    if effort is not None and effort in EFFORT_TO_ANTHROPIC:
+        config["effort"] = EFFORT_TO_ANTHROPIC[effort]
+    text_format = _text_format(req.response_format)
+    if text_format is not None:
+        config["textFormat"] = text_format
+    return config
+
+
+def _text_format(fmt: ResponseFormat | None) -> Json | None:
+    """JSON mode as a structured-output schema (a JSON string); a bare object is ``{"type": "object"}``."""
+    if fmt is None or fmt.kind is ResponseFormatKind.TEXT:
+        return None
+    schema = fmt.schema if fmt.kind is ResponseFormatKind.JSON_SCHEMA and fmt.schema else {"type": "object"}
+    definition: Json = {"schema": json.dumps(schema, ensure_ascii=False)}
+    if fmt.name:
+        definition["name"] = fmt.name
+    if fmt.description:
+        definition["description"] = fmt.description
+    return {"type": "json_schema", "structure": {"jsonSchema": definition}}

@@ -1,0 +1,121 @@
+"""OpenAI-compatible upstreams (vLLM, Ollama, llama.cpp, hosted APIs) over httpx.
+
+Unknown fields of an OpenAI-format request pass through. Streams always ask the upstream for
+usage (``stream_options.include_usage``), so tokens are metered even when the client did not
+ask for a usage chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from shared.catalog.models import UpstreamRoute
+from shared.chat import events as ev
+from shared.chat.canonical import ChatRequest, ChatResponse
+from shared.chat.from_openai import response_from_openai
+from shared.chat.sse import SseParser
+from shared.chat.stream_openai import OpenAIChunkParser
+from shared.chat.to_openai import request_to_openai
+from shared.errors import UpstreamError
+from shared.providers.base import UpstreamCallFailed, failed_connect, failed_status, failed_timeout
+from shared.providers.http_client import upstream_client
+from shared.providers.secrets import expand_base_url, resolve_secret
+
+
+def _headers(route: UpstreamRoute) -> dict[str, str]:
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    secret = resolve_secret(route.secret_ref)
+    if secret:
+        headers["authorization"] = f"Bearer {secret}"
+    return headers
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str]:
+    try:
+        error = json.loads(body).get("error", {})
+    except (ValueError, AttributeError):
+        return None, ""
+    if not isinstance(error, dict):
+        return None, str(error)
+    code = error.get("code")
+    return (str(code) if code else None), str(error.get("message") or "")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    body = await response.aread()
+    code, message = _error_fields(body)
+    raise failed_status(response.status_code, code=code, message=message, retry_after=_retry_after(response))
+
+
+class OpenAICompatibleProvider:
+    """Chat Completions over HTTP; connection reuse across invocations through one pooled client."""
+
+    async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
+        body = request_to_openai(replace(request, stream=False))
+        url = expand_base_url(route.base_url) + "/chat/completions"
+        try:
+            response = await upstream_client().post(url, json=body, headers=_headers(route))
+            await _raise_for_status(response)
+            payload = response.json()
+        except httpx.TimeoutException as exc:
+            raise failed_timeout(exc) from exc
+        except httpx.TransportError as exc:
+            raise failed_connect(exc) from exc
+        except ValueError as exc:
+            raise UpstreamCallFailed("upstream sent invalid JSON", retryable=True) from exc
+        try:
+            return response_from_openai(payload)
+        except UpstreamError as exc:
+            raise UpstreamCallFailed(exc.message, retryable=True) from exc
+
+    async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
+        body = request_to_openai(replace(request, stream=True, include_usage=True))
+        url = expand_base_url(route.base_url) + "/chat/completions"
+        try:
+            async with upstream_client().stream("POST", url, json=body, headers=_headers(route)) as response:
+                await _raise_for_status(response)
+                async for event in _events(response):
+                    yield event
+        except httpx.TimeoutException as exc:
+            raise failed_timeout(exc) from exc
+        except httpx.TransportError as exc:
+            raise failed_connect(exc) from exc
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[ev.StreamEvent]:
+    sse, chunks = SseParser(), OpenAIChunkParser()
+    finished = False
+    async for raw in response.aiter_bytes():
+        for item in sse.feed(raw):
+            if item.data.strip() == "[DONE]":
+                return
+            for event in chunks.feed(_chunk(item.data)):
+                finished = finished or isinstance(event, ev.Finish)
+                yield event
+    if not finished:  # some servers omit [DONE]; a stream cut before any finish reason is a failure
+        raise UpstreamCallFailed("upstream stream ended before a finish reason", retryable=True)
+
+
+def _chunk(data: str) -> dict[str, Any]:
+    try:
+        chunk = json.loads(data)
+    except ValueError as exc:
+        raise UpstreamCallFailed("upstream sent a malformed stream event", retryable=True) from exc
+    if not isinstance(chunk, dict):
+        raise UpstreamCallFailed("upstream sent a malformed stream event", retryable=True)
+    return chunk
