@@ -1,13 +1,15 @@
-"""Shared fixtures: the embedded AWS (a single-threaded moto server), fresh tables per test."""
+"""Shared fixtures: the embedded AWS (a single-threaded moto server), fresh tables per test.
+
+Helpers that tests import live in tests/support/ (two conftest.py modules cannot both be imported
+as ``conftest``).
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -75,16 +77,14 @@ def seeded_catalog(aws: LocalResources) -> None:
     write_catalog(load_catalog_file())
 
 
-def load_event(function: str, name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / function / f"{name}.json").read_text(encoding="utf-8"))
+@pytest.fixture(autouse=True)
+def _event_loop_for_mangum() -> Iterator[None]:
+    """Mangum drives a handler on the thread's current loop, as on Lambda; ``asyncio.run`` in an
+    earlier test leaves the main thread without one, so each test starts with an open loop."""
+    import asyncio
 
-
-class FakeContext:
-    function_name = "test"
-    aws_request_id = "test-request"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()

@@ -23,6 +23,7 @@ class Account(BaseModel):
 
     account_id: str
     email: str | None = None
+    name: str | None = None  # display name, set by the user
     plan: Plan = "free"
     default_key_id: str | None = None
     invite_code: str | None = None

@@ -47,3 +47,24 @@ def update_account(account_id: str, **fields: Any) -> None:
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+
+
+def replace_default_key(account_id: str, old_key_id: str, new_key_id: str | None) -> bool:
+    """Point the default key elsewhere (or nowhere) only if it is still ``old_key_id``."""
+    values: dict[str, Any] = {":old": {"S": old_key_id}}
+    if new_key_id is None:
+        expression = "REMOVE default_key_id"
+    else:
+        expression = "SET default_key_id = :new"
+        values[":new"] = {"S": new_key_id}
+    try:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key={"account_id": {"S": account_id}},
+            UpdateExpression=expression,
+            ConditionExpression="default_key_id = :old",
+            ExpressionAttributeValues=values,
+        )
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True

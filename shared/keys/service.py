@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from dataclasses import dataclass
 
 from shared.accounts.models import Plan
 from shared.adapters import account_store, key_store
-from shared.errors import NotFound, PermissionDenied
+from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.keys.models import ApiKeyRecord
 from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
 from shared.settings import get_settings
 
-MAX_ACTIVE_KEYS = 20
+MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
+
+
+def max_active_keys() -> int:
+    """Active keys an account may hold: ``SLUICE_MAX_ACTIVE_KEYS`` when it is a positive integer."""
+    configured = os.environ.get("SLUICE_MAX_ACTIVE_KEYS", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else MAX_ACTIVE_KEYS
 
 
 def now_iso() -> str:
@@ -36,10 +43,9 @@ def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> Is
             "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
         )
     active = [k for k in key_store.list_account_keys(account_id) if k.status == "active"]
-    if len(active) >= MAX_ACTIVE_KEYS:
-        raise PermissionDenied(
-            f"An account may hold at most {MAX_ACTIVE_KEYS} active keys; revoke one first."
-        )
+    limit = max_active_keys()
+    if len(active) >= limit:
+        raise PermissionDenied(f"An account may hold at most {limit} active keys; revoke one first.")
     raw = new_raw_key(get_settings().key_prefix)
     record = ApiKeyRecord(
         key_id="key_" + secrets.token_hex(8),
@@ -66,10 +72,28 @@ def find_account_key(account_id: str, key_id: str) -> ApiKeyRecord:
 
 
 def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
+    """Revoke a key of this account; if it was the default, the newest other active key takes over."""
     record = find_account_key(account_id, key_id)
+    revoked_at = record.revoked_at or now_iso()
     if record.status != "revoked":
-        key_store.set_key_status(record.key_hash, "revoked", now_iso())
-    return record.model_copy(update={"status": "revoked"})
+        key_store.set_key_status(record.key_hash, "revoked", revoked_at)
+    account = account_store.get_account(account_id)
+    if account is not None and account.default_key_id == key_id:
+        others = [
+            k for k in key_store.list_account_keys(account_id) if k.status == "active" and k.key_id != key_id
+        ]
+        successor = max(others, key=lambda k: k.created_at).key_id if others else None
+        account_store.replace_default_key(account_id, key_id, successor)
+    return record.model_copy(update={"status": "revoked", "revoked_at": revoked_at})
+
+
+def set_default_key(account_id: str, key_id: str) -> ApiKeyRecord:
+    """Make an active key of this account its default: 404 for another account's key, 400 if revoked."""
+    record = find_account_key(account_id, key_id)
+    if record.status != "active":
+        raise InvalidRequest(f"Key {key_id} is revoked and cannot be the default key.", param="key_id")
+    account_store.update_account(account_id, default_key_id=key_id)
+    return record
 
 
 def set_plan(account_id: str, plan: Plan) -> None:

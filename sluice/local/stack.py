@@ -7,7 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sluice.local.event_sources import ScheduleRunner, SqsPoller
 from sluice.local.gateway import LocalGateway
@@ -66,6 +66,7 @@ class LocalStack:
                 str(self.options.token_rate),
             ],
             stdout=subprocess.DEVNULL,
+            stderr=self._log_file("simulator.log"),
         )
         os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
         self.resources = LocalResources(
@@ -75,6 +76,9 @@ class LocalStack:
 
         session = boto3.session.Session(region_name=REGION)
         self.resources.provision(session.client("dynamodb"), session.client("sqs"))
+        from sluice.local.cognito import provision_cognito
+
+        os.environ.update(provision_cognito(self.resources, session.client("cognito-idp")))
         environment: dict[str, str] = {}
         for name in self.template.functions:
             environment.update(self.resources.environment(name))
@@ -84,6 +88,12 @@ class LocalStack:
 
         get_settings.cache_clear()
         wait_for_port("127.0.0.1", sim_port, 20)
+
+    def _log_file(self, name: str) -> IO[bytes]:
+        """Child-process logs go to .sluice/<name> next to the env file, not to the console."""
+        path = self.options.env_file.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("ab")
 
     def _pool(self, function: str) -> InstancePool:
         if function not in self.pools:

@@ -131,3 +131,96 @@ def test_no_function_logs_events_or_bodies(template: LocalTemplate) -> None:
 )
 def test_streaming_is_spelled_the_one_way_sam_understands(spelling: str) -> None:
     assert spelling not in (REPO / "template.yaml").read_text()
+
+
+def test_function_code_imports_only_the_layer(template: LocalTemplate) -> None:
+    """Deployed, a function directory is its code root: it imports ``shared``, never ``functions``."""
+    for spec in template.functions.values():
+        for source in (REPO / spec.code_uri).glob("*.py"):
+            text = source.read_text()
+            assert "from functions" not in text and "import functions" not in text, source
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict:
+    """template.yaml as SAM translates it (samtranslator lives in aws-sam-cli's environment)."""
+    python = Path(sam_cli()).parent / "python"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        [str(python), str(REPO / "tests/infrastructure/translate_template.py"), str(REPO / "template.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def _integrations(translated: dict) -> dict[tuple[str, str], dict]:
+    paths = translated["Resources"]["SluiceApi"]["Properties"]["Body"]["paths"]
+    return {
+        (path, method.upper()): op["x-amazon-apigateway-integration"]
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and "x-amazon-apigateway-integration" in op
+    }
+
+
+def test_streaming_routes_use_response_streaming_invocations(
+    template: LocalTemplate, translated: dict
+) -> None:
+    integrations = _integrations(translated)
+    streaming = [r for r in template.routes if template.functions[r.function].streaming]
+    assert streaming, "the chat routes stream"
+    for route in streaming:
+        integration = integrations[(route.path, route.method)]
+        assert integration["uri"]["Fn::Sub"].endswith("/response-streaming-invocations"), route.path
+        assert integration["responseTransferMode"] == "STREAM", route.path
+        assert route.streaming, (
+            f"{route.path}: its function runs the web adapter but the event does not stream"
+        )
+
+
+def test_buffered_routes_use_plain_invocations(template: LocalTemplate, translated: dict) -> None:
+    integrations = _integrations(translated)
+    for route in template.routes:
+        if not template.functions[route.function].streaming:
+            assert integrations[(route.path, route.method)]["uri"]["Fn::Sub"].endswith("/invocations")
+
+
+def test_streaming_functions_run_under_the_lambda_web_adapter(template: LocalTemplate) -> None:
+    for spec in template.functions.values():
+        if spec.streaming:
+            assert spec.environment["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+            assert spec.handler == "run.sh"
+            assert (REPO / spec.code_uri / "run.sh").stat().st_mode & 0o111, "run.sh is executable"
+
+
+_LIMITED = ("enforce(", "execute_call(", "handle_chat(")
+
+
+def _grants_limit_updates(policies: list) -> bool:
+    for policy in policies:
+        if not isinstance(policy, dict):
+            continue
+        crud = policy.get("DynamoDBCrudPolicy")
+        if crud and crud.get("TableName") == {"Ref": "LimitsTable"}:
+            return True
+        for statement in policy.get("Statement", []):
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            if "dynamodb:UpdateItem" in actions and {"Fn::GetAtt": ["LimitsTable", "Arn"]} in resources:
+                return True
+    return False
+
+
+def test_every_rate_limited_function_may_update_the_limits_table(template: LocalTemplate) -> None:
+    """A route that counts requests needs UpdateItem on the limits table, and nothing broader."""
+    for name, spec in template.functions.items():
+        code = "".join(p.read_text() for p in (REPO / spec.code_uri).glob("*.py"))
+        if any(call in code for call in _LIMITED):
+            policies = template.document["Resources"][name]["Properties"].get("Policies", [])
+            assert _grants_limit_updates(policies), f"{name} is rate limited but cannot update LimitsTable"

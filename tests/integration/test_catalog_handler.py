@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FakeContext, load_event
+from support.lambda_events import FakeContext, load_event
 
 from shared.catalog.loader import load_catalog_file
 
