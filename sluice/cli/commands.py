@@ -74,14 +74,28 @@ def key_revoke(args: argparse.Namespace) -> None:
 
 
 def credits_grant(args: argparse.Namespace) -> None:
-    from shared.credits.ledger import balance, grant_credits
+    from shared.credits.ledger import LotSource, balance, grant_credits
+    from shared.credits.packages import find_package, package_expiry
 
-    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.expires_days) if args.expires_days else None
+    if (args.amount is None) == (args.package is None):
+        raise SystemExit("give either AMOUNT or --package NAME")
+    now = dt.datetime.now(dt.UTC)
+    source: LotSource = "package" if args.package else "admin"
+    if args.package:
+        package = find_package(args.package)
+        amount, expires = package.credits, package_expiry(package, now)
+    else:
+        amount = args.amount
+        expires = now + dt.timedelta(days=args.expires_days) if args.expires_days else None
     reference = args.reference or "admin-" + secrets.token_hex(6)
-    granted = grant_credits(
-        args.account_id, args.amount, source="admin", reference=reference, expires_at=expires
-    )
+    granted = grant_credits(args.account_id, amount, source=source, reference=reference, expires_at=expires)
     print(f"{'granted' if granted else 'already granted'} ({reference}); balance {balance(args.account_id)}")
+
+
+def usage_show(args: argparse.Namespace) -> None:
+    from shared.credits.report import credit_report
+
+    _print(credit_report(args.account_id, days=args.days, hours=args.hours))
 
 
 def catalog_load(args: argparse.Namespace) -> None:
@@ -135,10 +149,18 @@ def register(sub: Any) -> None:
     credit = sub.add_parser("credits", help="grant credits").add_subparsers(required=True)
     p = credit.add_parser("grant")
     p.add_argument("account_id")
-    p.add_argument("amount", type=int)
+    p.add_argument("amount", type=int, nargs="?", help="credits (or --package)")
+    p.add_argument("--package", help="grant a package from shared/credits/packages.json (its expiry too)")
     p.add_argument("--expires-days", type=int)
     p.add_argument("--reference", help="idempotency reference (a grant with the same one is applied once)")
     p.set_defaults(run=credits_grant)
+
+    usage = sub.add_parser("usage", help="an account's credits and usage").add_subparsers(required=True)
+    p = usage.add_parser("show")
+    p.add_argument("account_id")
+    p.add_argument("--days", type=int, default=30, choices=range(1, 91), metavar="1-90")
+    p.add_argument("--hours", type=int, default=24, choices=range(1, 169), metavar="1-168")
+    p.set_defaults(run=usage_show)
 
     catalog = sub.add_parser("catalog", help="load and list the model catalog").add_subparsers(required=True)
     p = catalog.add_parser("load")
@@ -146,3 +168,7 @@ def register(sub: Any) -> None:
     p.set_defaults(run=catalog_load)
     p = catalog.add_parser("list")
     p.set_defaults(run=catalog_list)
+
+    from sluice.cli import users
+
+    users.register(sub)
