@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,6 +27,8 @@ from shared.http.context import gateway_request_id
 from shared.http.error_render import error_body, format_for_path
 from shared.http.limits import limit_headers
 from shared.observability import get_logger
+
+ErrorHeaders = Callable[[Request], Awaitable[dict[str, str]]]
 
 EXPOSED_HEADERS = [
     "X-Request-Id",
@@ -106,7 +108,13 @@ async def _sluice_error(request: Request, exc: Exception) -> Response:
             extra={"request_id": request_id(request), "code": exc.code, "status": exc.status},
         )
     admission = getattr(request.state, "admission", None)
-    extra = await limit_headers(admission) if admission is not None else None
+    extra = await limit_headers(admission) if admission is not None else {}
+    hook: ErrorHeaders | None = getattr(request.app.state, "error_headers", None)
+    if hook is not None:
+        try:
+            extra.update(await hook(request))
+        except Exception:  # headers are a courtesy: never turn an error response into a 500
+            get_logger().exception("error headers failed", extra={"request_id": request_id(request)})
     return error_response(exc, request.url.path, request_id(request), extra)
 
 
@@ -123,8 +131,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(error, request.url.path, request_id(request))
 
 
-def create_app(routes: Sequence[BaseRoute], *, cors: bool = True, **kwargs: Any) -> Starlette:
-    """Build a function's ASGI app around its routes."""
+def create_app(
+    routes: Sequence[BaseRoute],
+    *,
+    cors: bool = True,
+    error_headers: ErrorHeaders | None = None,
+    **kwargs: Any,
+) -> Starlette:
+    """Build a function's ASGI app around its routes; ``error_headers`` adds headers to error responses."""
     middleware = [Middleware(RequestIdMiddleware)]
     if cors:
         middleware.append(
@@ -137,9 +151,11 @@ def create_app(routes: Sequence[BaseRoute], *, cors: bool = True, **kwargs: Any)
                 max_age=600,
             )
         )
-    return Starlette(
+    app = Starlette(
         routes=list(routes),
         middleware=middleware,
         exception_handlers={SluiceError: _sluice_error, HTTPException: _http_error},
         **kwargs,
     )
+    app.state.error_headers = error_headers
+    return app

@@ -136,7 +136,7 @@ class ChatCompletionRequest(_Open):
     max_tokens: Annotated[int | None, Field(ge=1)] = None
     max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
     n: Annotated[int | None, Field(ge=1, le=128)] = None
-    stop: Annotated[list[str] | None, BeforeValidator(_list_from_string), Field(max_length=4)] = None
+    stop: Annotated[Annotated[list[str], Field(max_length=4)] | None, BeforeValidator(_list_from_string)] = None
     frequency_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
     presence_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
     user: str | None = None

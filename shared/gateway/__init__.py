@@ -1,0 +1,1 @@
+"""The chat gateway: usage limits, plan gates, routing and the request pipeline (format-agnostic)."""

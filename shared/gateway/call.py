@@ -1,0 +1,116 @@
+"""One chat call through the gateway, independent of its wire format.
+
+``prepare`` runs every check that costs no AWS call beyond the (cached) key lookup: body size,
+plan gates, usage limits, model selection, max_tokens clamp. ``admit_call`` then counts the
+request in its rate-limit buckets and reserves its credits in one DynamoDB transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import dataclass, field, replace
+
+from shared.adapters import admission_reads, ledger_store
+from shared.auth.api_keys import Caller
+from shared.catalog.models import Catalog, ModelEntry
+from shared.chat.canonical import ChatRequest
+from shared.gateway.passthrough import PassthroughProvider
+from shared.gateway.plan_gates import check_features_allowed
+from shared.gateway.routing import needs_of, select_models
+from shared.gateway.usage_limits import check_content, clamp_max_tokens
+from shared.limits.admission import Admission, admit
+from shared.limits.buckets import LimitFacts, LimitStatus, buckets_for, tightest
+from shared.limits.policy import Rule, load_policy
+from shared.settings import get_settings
+
+
+@dataclass
+class ChatCall:
+    request_id: str
+    endpoint: str  # "chat.completions" or "messages" (for usage records)
+    caller: Caller
+    public_model: str
+    models: list[ModelEntry]
+    request: ChatRequest
+    clamped_to: int | None
+    tool_id: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    admission: Admission | None = None
+    reserved: int = 0
+    balance_after: int | None = None
+    limit_status: LimitStatus | None = None
+    passthrough: PassthroughProvider | None = None  # Anthropic-format calls: the client's own body
+
+    @property
+    def reservation_cost(self) -> int:
+        """The most any candidate may cost (``auto`` may fall back to another model)."""
+        return max(m.credit_cost for m in self.models)
+
+
+def prepare(
+    request: ChatRequest, caller: Caller, catalog: Catalog, *, request_id: str, endpoint: str
+) -> ChatCall:
+    """Every check before any write: plan gates, usage limits, model choice, max_tokens clamp."""
+    plan = caller.plan
+    content_chars = check_content(request, plan)
+    check_features_allowed(request, plan)
+    models = select_models(catalog, request.model, plan, needs_of(request, content_chars), dt.date.today())
+    request, clamped = clamp_max_tokens(request, plan, min(m.max_output_tokens for m in models))
+    return ChatCall(
+        request_id=request_id,
+        endpoint=endpoint,
+        caller=caller,
+        public_model=request.model,
+        models=models,
+        request=replace(request, model=request.model),
+        clamped_to=clamped,
+    )
+
+
+_last_balance: dict[str, int] = {}
+
+
+def _rules(endpoint: str, account_id: str) -> list[Rule]:
+    """The endpoint rows; public chat under the ``credit_balance`` preset uses the balance band."""
+    policy = load_policy()
+    if endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance":
+        return policy.rules_for(endpoint)
+    balance = _last_balance.get(account_id)
+    if balance is None:  # once per account and instance; afterwards each response refreshes it
+        balance = ledger_store.get_balance(account_id)
+    return [*policy.rules_for(endpoint, "pre_auth"), *policy.balance_rules(balance)]
+
+
+async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.public") -> None:
+    """The endpoint's rate limits and the credit reservation, all or nothing, in one transaction."""
+    rules = await asyncio.to_thread(_rules, endpoint, call.caller.account_id)
+    buckets = buckets_for(rules, call.caller.plan, facts)
+    cost = call.reservation_cost
+    reservation = (
+        ledger_store.reservation_items(
+            call.caller.account_id, call.request_id, cost, call.caller.key.key_id, _now_iso()
+        )
+        if cost > 0
+        else []
+    )
+    call.admission = await asyncio.to_thread(admit, buckets, reservation=reservation)
+    call.reserved = cost
+
+
+async def read_status(call: ChatCall) -> None:
+    """Counts and balance after admission, for the response headers (overlaps the upstream call)."""
+    admission = call.admission
+    if admission is None:
+        return
+    pks = [b.item_key(admission.now) for b in admission.buckets]
+    counts, balance = await asyncio.to_thread(admission_reads.counts_and_balance, pks, call.caller.account_id)
+    call.limit_status = tightest(admission.buckets, counts, admission.now)
+    call.balance_after = balance
+    if balance is not None:
+        _last_balance[call.caller.account_id] = balance
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,168 @@
+"""Calling upstreams with retries and fallbacks, only before anything reached the client.
+
+Each route of each candidate model is tried in order; a retryable failure (connect error,
+timeout, 408/429/5xx) is retried on the same route with exponential backoff and jitter, then the
+next route. For streams, a route is committed once it produced its first content event: after
+that, a failure becomes an ``Error`` event in the stream, never a silent cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+
+from shared.catalog.models import ModelEntry, UpstreamRoute
+from shared.chat import events as ev
+from shared.chat.canonical import ChatRequest, ChatResponse, Text
+from shared.errors import InvalidRequest, SluiceError, UpstreamUnavailable
+from shared.gateway.passthrough import canonical_events, carries_content
+from shared.observability import get_logger
+from shared.providers.base import Provider, UpstreamCallFailed
+
+ATTEMPTS_PER_ROUTE = 2
+BACKOFF_BASE_S = 0.2
+BACKOFF_CAP_S = 2.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One upstream to try: the public catalog entry and one of its routes."""
+
+    entry: ModelEntry
+    route: UpstreamRoute
+
+
+def targets(models: list[ModelEntry]) -> list[Target]:
+    return [Target(entry, route) for entry in models for route in entry.routes]
+
+
+def upstream_request(request: ChatRequest, target: Target) -> ChatRequest:
+    """The request as this upstream gets it: its model id, the model's persona first in the system."""
+    system = request.system
+    if target.entry.persona:
+        system = (Text(target.entry.persona), *system)
+    reasoning = request.reasoning if target.entry.capabilities.thinking else None
+    return replace(request, model=target.route.model, system=system, reasoning=reasoning)
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter, honouring a short Retry-After."""
+    if retry_after is not None and retry_after <= BACKOFF_CAP_S:
+        return retry_after
+    return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+
+
+ProviderFor = Callable[[UpstreamRoute], Provider]
+
+
+async def complete(
+    request: ChatRequest, models: list[ModelEntry], provider_for: ProviderFor
+) -> tuple[Target, ChatResponse]:
+    """A whole answer from the first target that gives one."""
+    last: UpstreamCallFailed | None = None
+    for target in targets(models):
+        for attempt in range(ATTEMPTS_PER_ROUTE):
+            try:
+                answer = await provider_for(target.route).complete(
+                    upstream_request(request, target), target.route
+                )
+                return target, answer
+            except UpstreamCallFailed as failure:
+                last = failure
+                _log_failure(target, attempt, failure)
+                if not failure.retryable:
+                    raise failure.client_error from failure
+                if attempt + 1 < ATTEMPTS_PER_ROUTE:
+                    await asyncio.sleep(backoff(attempt, failure.retry_after))
+    raise _exhausted(last)
+
+
+@dataclass
+class OpenedStream:
+    """A committed upstream stream: the events read so far and the rest."""
+
+    target: Target
+    head: list[ev.StreamEvent]
+    rest: AsyncIterator[ev.StreamEvent]
+
+    async def events(self) -> AsyncIterator[ev.StreamEvent]:
+        for event in self.head:
+            yield event
+        try:
+            async for event in self.rest:
+                yield event
+        except UpstreamCallFailed as failure:
+            _log_failure(self.target, -1, failure)
+            yield ev.Error(failure.client_error.message, _kind(failure.client_error))
+        except SluiceError as error:
+            yield ev.Error(error.message, _kind(error))
+
+
+async def open_stream(
+    request: ChatRequest, models: list[ModelEntry], provider_for: ProviderFor
+) -> OpenedStream:
+    """The first target whose stream produces content; failures before that are retried or fall back."""
+    last: UpstreamCallFailed | None = None
+    for target in targets(models):
+        for attempt in range(ATTEMPTS_PER_ROUTE):
+            stream = provider_for(target.route).stream(upstream_request(request, target), target.route)
+            try:
+                head = await _read_head(stream)
+                return OpenedStream(target, head, stream)
+            except UpstreamCallFailed as failure:
+                await _close(stream)
+                last = failure
+                _log_failure(target, attempt, failure)
+                if not failure.retryable:
+                    raise failure.client_error from failure
+                if attempt + 1 < ATTEMPTS_PER_ROUTE:
+                    await asyncio.sleep(backoff(attempt, failure.retry_after))
+    raise _exhausted(last)
+
+
+async def _read_head(stream: AsyncIterator[ev.StreamEvent]) -> list[ev.StreamEvent]:
+    """Events up to and including the first one that carries content (or the end)."""
+    head: list[ev.StreamEvent] = []
+    async for event in stream:
+        for meaning in canonical_events(event):
+            if isinstance(meaning, ev.Error):
+                raise UpstreamCallFailed(meaning.message, retryable=True)
+        head.append(event)
+        if carries_content(event):
+            break
+    return head
+
+
+async def _close(stream: AsyncIterator[ev.StreamEvent]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _kind(error: SluiceError) -> ev.ErrorKind:
+    if isinstance(error, UpstreamUnavailable):
+        return ev.ErrorKind.OVERLOADED
+    if isinstance(error, InvalidRequest):
+        return ev.ErrorKind.INVALID_REQUEST
+    return ev.ErrorKind.API_ERROR
+
+
+def _exhausted(last: UpstreamCallFailed | None) -> SluiceError:
+    if last is None:
+        return UpstreamUnavailable("The model has no upstream route configured.")
+    return last.client_error
+
+
+def _log_failure(target: Target, attempt: int, failure: UpstreamCallFailed) -> None:
+    get_logger().warning(
+        "upstream attempt failed",
+        extra={
+            "model": target.entry.id,
+            "provider": target.route.provider,
+            "attempt": attempt,
+            "retryable": failure.retryable,
+            "reason": failure.message,
+        },
+    )

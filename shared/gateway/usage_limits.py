@@ -1,0 +1,103 @@
+"""SPEC "Usage limits": checked on every chat request before any AWS or model call.
+
+What counts as message content: the text of every user/assistant message (text parts, tool
+results, tool-call arguments, reasoning, refusals), counted in characters (code points, so a
+multibyte character counts once). Not counted: the system prompt (top-level, or ``system``
+messages folded into it) and tool schemas, which are configuration bounded by the body limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from shared.chat.canonical import (
+    ChatRequest,
+    Message,
+    Reasoning,
+    Refusal,
+    Role,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from shared.errors import InvalidRequest, RequestTooLarge
+
+MAX_BODY_ANY_PLAN = 256 * 1024
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    label: str
+    body_bytes: int
+    message_chars: int
+    total_chars: int
+    max_tokens: int
+
+
+PLAN_LIMITS = {
+    "free": PlanLimits("Free", 64 * 1024, 8_000, 32_000, 4_096),
+    "pro": PlanLimits("Pro", 256 * 1024, 24_000, 120_000, 8_192),
+}
+
+
+def limits_for(plan: str) -> PlanLimits:
+    return PLAN_LIMITS.get(plan, PLAN_LIMITS["free"])
+
+
+def check_body_size(size: int, plan: str) -> None:
+    limits = limits_for(plan)
+    if size > limits.body_bytes:
+        raise RequestTooLarge(
+            f"Request body is {size:,} bytes; the {limits.label} plan allows {limits.body_bytes // 1024} KB."
+        )
+
+
+def message_chars(message: Message) -> int:
+    total = 0
+    for part in message.parts:
+        if isinstance(part, Text | Reasoning | Refusal):
+            total += len(part.text)
+        elif isinstance(part, ToolCall):
+            total += len(part.arguments_json)
+        elif isinstance(part, ToolResult):
+            total += sum(len(p.text) for p in part.content if isinstance(p, Text))
+    return total
+
+
+def check_content(request: ChatRequest, plan: str) -> int:
+    """Refuse a message or a conversation over the plan's character limits; returns the total."""
+    limits = limits_for(plan)
+    total = 0
+    for index, message in enumerate(request.messages):
+        if message.role is Role.SYSTEM:
+            continue
+        chars = message_chars(message)
+        if chars > limits.message_chars:
+            raise InvalidRequest(
+                f"messages[{index}] has {chars:,} characters of content; the {limits.label} plan allows "
+                f"{limits.message_chars:,} per message.",
+                param=f"messages.{index}.content",
+            )
+        total += chars
+    if total > limits.total_chars:
+        raise InvalidRequest(
+            f"The messages have {total:,} characters of content in all; the {limits.label} plan allows "
+            f"{limits.total_chars:,}.",
+            param="messages",
+        )
+    return total
+
+
+def clamp_max_tokens(
+    request: ChatRequest, plan: str, model_max_output: int
+) -> tuple[ChatRequest, int | None]:
+    """Clamp ``max_tokens`` to the plan cap and the model's maximum; returns the cap applied, if any.
+
+    Coding tools send large values (Claude Code: 32000); refusing them would break the tools.
+    """
+    cap = min(limits_for(plan).max_tokens, model_max_output)
+    if request.max_tokens is None:
+        return replace(request, max_tokens=cap), None
+    if request.max_tokens > cap:
+        return replace(request, max_tokens=cap), cap
+    return request, None

@@ -1,0 +1,88 @@
+"""Starlette glue shared by the chat endpoints (OpenAI and Anthropic formats)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from shared.adapters import ledger_store
+from shared.auth.api_keys import Caller, authenticate, should_touch, touch_last_used
+from shared.errors import InvalidApiKey, InvalidRequest, RequestTooLarge
+from shared.gateway.call import ChatCall
+from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, check_body_size
+from shared.http.limits import enforce
+
+
+def lower_headers(request: Request) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refused above the largest plan's limit before it is all read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_ANY_PLAN:
+        raise RequestTooLarge(f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_ANY_PLAN:
+            raise RequestTooLarge(f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        raise InvalidRequest("Request body is empty; expected a JSON object.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest("Request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest("Request body must be a JSON object.")
+    return data
+
+
+async def authenticate_chat(request: Request, raw: bytes, endpoint: str = "chat.public") -> Caller:
+    """The caller, or 401; a failed attempt still counts against the IP (before-auth) limit."""
+    headers = lower_headers(request)
+    try:
+        caller = await asyncio.to_thread(authenticate, headers)
+    except InvalidApiKey:
+        await enforce(request, endpoint, stage="pre_auth")  # 429 once the IP is over its limit
+        raise
+    request.state.caller = caller
+    check_body_size(len(raw), caller.plan)
+    if should_touch(caller):
+        asyncio.get_running_loop().run_in_executor(None, touch_last_used, caller)
+    return caller
+
+
+def success_headers(call: ChatCall, routed_model: str | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if call.limit_status is not None:
+        headers.update(call.limit_status.headers())
+    if call.balance_after is not None:
+        headers["X-Credits-Remaining"] = str(call.balance_after)
+    if routed_model:
+        headers["X-Sluice-Model"] = routed_model
+    if call.clamped_to is not None:
+        headers["X-Sluice-Max-Tokens-Clamped"] = str(call.clamped_to)
+    return headers
+
+
+async def error_headers(request: Request) -> dict[str, str]:
+    """``X-Credits-Remaining`` (and limit headers) on errors too, when the caller is known."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    call: ChatCall | None = getattr(request.state, "call", None)
+    headers: dict[str, str] = {}
+    if call is not None and call.limit_status is not None:
+        headers.update(call.limit_status.headers())
+    if caller is not None:
+        balance = await asyncio.to_thread(ledger_store.get_balance, caller.account_id)
+        headers["X-Credits-Remaining"] = str(balance)
+    return headers

@@ -1,0 +1,133 @@
+"""The chat request flow, once for both wire formats (OpenAI Chat Completions, Anthropic Messages).
+
+parse -> authenticate (cached key) -> usage limits and plan gates -> admission (limits + credit
+reservation, one transaction) -> images -> upstream (retries, fallbacks) -> render -> account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from shared.adapters.catalog_store import current_catalog
+from shared.auth.api_keys import Caller
+from shared.catalog.models import Catalog
+from shared.chat.canonical import ChatRequest, ChatResponse
+from shared.errors import SluiceError
+from shared.gateway import router
+from shared.gateway.accounting import Outcome, finish
+from shared.gateway.call import ChatCall, admit_call, prepare, read_status
+from shared.gateway.images import inline_images
+from shared.gateway.passthrough import PassthroughProvider
+from shared.gateway.router import ProviderFor
+from shared.gateway.sse_render import SseRenderer
+from shared.gateway.streaming import relay, start_stream
+from shared.http.app import request_id
+from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
+from shared.http.context import source_ip
+from shared.limits.buckets import LimitFacts
+from shared.providers.registry import provider_for
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@dataclass(frozen=True)
+class ChatFormat:
+    endpoint: str
+    parse: Callable[[dict[str, Any]], ChatRequest]
+    render: Callable[[ChatResponse, str], dict[str, Any]]
+    stream_renderer: Callable[[ChatRequest, str], SseRenderer]
+    passthrough: bool = False  # send the client's own body to upstreams of the same format
+
+
+async def handle_chat(request: Request, fmt: ChatFormat) -> Response:
+    """The public chat endpoints: API-key auth, the ``chat.public`` limits."""
+    raw = await read_body(request)
+    caller, catalog = await _caller_and_catalog(request, raw)
+    data = parse_json_object(raw)
+    call = prepare(fmt.parse(data), caller, catalog, request_id=request_id(request), endpoint=fmt.endpoint)
+    if fmt.passthrough:
+        betas = tuple(b.strip() for b in request.headers.get("anthropic-beta", "").split(",") if b.strip())
+        call.passthrough = PassthroughProvider(data, call.models, betas)
+    facts = LimitFacts(ip=source_ip(request.scope), key_id=caller.key.key_id)
+    return await execute_call(request, call, fmt, facts, "chat.public")
+
+
+async def _caller_and_catalog(request: Request, raw: bytes) -> tuple[Caller, Catalog]:
+    """The key lookup and the catalog read overlap: each may cost a DynamoDB round trip when its
+    cache is cold, and neither blocks the event loop."""
+    catalog = asyncio.create_task(asyncio.to_thread(current_catalog))
+    try:
+        caller = await authenticate_chat(request, raw)
+    except BaseException:
+        catalog.cancel()  # the thread finishes on its own; its result is not wanted
+        raise
+    return caller, await catalog
+
+
+async def execute_call(
+    request: Request, call: ChatCall, fmt: ChatFormat, facts: LimitFacts, limit_endpoint: str
+) -> Response:
+    """Admission, images, the upstream call and the response, for a prepared call.
+
+    Other chat-shaped routes (tool proxy, chat workspace, playground) prepare their own call
+    (their caller is the account's default key) and limit it by their own policy rows.
+    """
+    request.state.call = call
+    await admit_call(call, facts, limit_endpoint)
+    status = asyncio.create_task(read_status(call))
+    try:
+        upstream_request = await inline_images(call.request)
+    except SluiceError as error:
+        await asyncio.gather(status, finish(call, Outcome(error=error)))
+        raise
+    if call.request.stream:
+        return await _stream(call, upstream_request, fmt, status)
+    return await _complete(call, upstream_request, fmt, status)
+
+
+async def _complete(
+    call: ChatCall, upstream_request: ChatRequest, fmt: ChatFormat, status: asyncio.Task[None]
+) -> Response:
+    outcome = Outcome()
+    try:
+        target, answer = await router.complete(upstream_request, call.models, _providers(call))
+        outcome.target, outcome.usage, outcome.completed, outcome.output_started = (
+            target,
+            answer.usage,
+            True,
+            True,
+        )
+    except SluiceError as error:
+        outcome.error = error
+        raise
+    finally:
+        await asyncio.gather(status, finish(call, outcome))
+    body = fmt.render(answer, target.entry.id)
+    return JSONResponse(body, headers=success_headers(call, target.entry.id))
+
+
+def _providers(call: ChatCall) -> ProviderFor:
+    """Anthropic-format calls reach Anthropic-native routes untranslated (shared/gateway/passthrough.py)."""
+    return call.passthrough.for_route if call.passthrough is not None else provider_for
+
+
+async def _stream(
+    call: ChatCall, upstream_request: ChatRequest, fmt: ChatFormat, status: asyncio.Task[None]
+) -> Response:
+    try:
+        task = await start_stream(call, upstream_request, _providers(call))
+    except SluiceError as error:
+        await asyncio.gather(status, finish(call, Outcome(error=error)))
+        raise
+    await status
+    # The routed model is known once the upstream committed; before that, the first candidate.
+    model = task.result().target.entry.id if task.done() else call.models[0].id
+    body = relay(call, task, fmt.stream_renderer(call.request, model))
+    headers = {**SSE_HEADERS, **success_headers(call, model)}
+    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
