@@ -1,0 +1,1 @@
+"""The contact form: validated, stored, and forwarded to the operator through a queue."""

@@ -1,0 +1,42 @@
+"""Opaque page cursors and page sizes of the dashboard's list routes (``?limit=&cursor=``).
+
+A cursor is the sort key to continue after, base64url-encoded. It is checked against the prefix
+of the list it belongs to, so a crafted cursor cannot walk into another list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from shared.errors import InvalidRequest
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+def page_limit(raw: str | None, default: int = DEFAULT_LIMIT, most: int = MAX_LIMIT) -> int:
+    """``?limit=``: a whole number from 1 to ``most``."""
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise InvalidRequest(f"limit must be a whole number from 1 to {most}.", param="limit")
+    return int(raw)
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, prefix: str) -> str | None:
+    """The sort key inside ``cursor`` (None without one); 400 if it is not a cursor of this list."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_key = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeError):
+        sort_key = ""
+    if len(cursor) > 512 or not sort_key.startswith(prefix):
+        raise InvalidRequest("cursor is not a cursor of this list; start again without it.", param="cursor")
+    return sort_key

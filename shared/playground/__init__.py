@@ -1,0 +1,1 @@
+"""Playground: short-lived browser tokens, sessions that keep messages, history and export."""

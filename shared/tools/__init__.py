@@ -1,0 +1,1 @@
+"""Tools: saved prompt configurations a dashboard user installs and runs (tool proxy)."""

@@ -1,0 +1,107 @@
+"""Installing, listing, configuring and uninstalling an account's tools."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from shared.accounts.models import Account
+from shared.adapters import tool_store
+from shared.adapters.catalog_store import current_catalog
+from shared.errors import InvalidRequest, NotFound, PermissionDenied
+from shared.gateway.plan_gates import check_model_allowed
+from shared.gateway.usage_limits import limits_for
+from shared.keys.service import now_iso
+from shared.tools.models import InstalledTool, ToolConfig
+from shared.tools.starter import starter_tool
+from shared.tools.wire import InstallTool, UpdateTool
+
+MAX_TOOLS = 50
+
+
+def check_output_cap(max_output_tokens: int, plan: str) -> None:
+    """SPEC "Usage limits": a tool's max_output_tokens is at most 4,096 (Free) / 8,192 (Pro)."""
+    limits = limits_for(plan)
+    if max_output_tokens > limits.max_tokens:
+        raise InvalidRequest(
+            f"max_output_tokens is {max_output_tokens:,}; the {limits.label} plan allows at most "
+            f"{limits.max_tokens:,} for a tool.",
+            param="max_output_tokens",
+        )
+
+
+def check_model(model: str, plan: str) -> None:
+    """The tool's model is in the catalog, not retired, and callable on the account's plan."""
+    entry = current_catalog().get(model)
+    if entry is None:
+        raise InvalidRequest(f"The model '{model}' does not exist.", param="model")
+    check_model_allowed(entry, plan, dt.date.today())
+
+
+def _checked(config: ToolConfig, plan: str) -> ToolConfig:
+    check_output_cap(config.max_output_tokens, plan)
+    check_model(config.model, plan)
+    return config
+
+
+def get_tool(account_id: str, tool_id: str) -> InstalledTool:
+    """A tool of this account, or 404 (another account's tool is indistinguishable from none)."""
+    tool = tool_store.get_tool(account_id, tool_id)
+    if tool is None:
+        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+    return tool
+
+
+def list_tools(account_id: str) -> list[InstalledTool]:
+    """The account's tools, oldest first."""
+    return sorted(tool_store.list_tools(account_id), key=lambda t: t.created_at)
+
+
+def install(account: Account, body: InstallTool) -> InstalledTool:
+    """Install a starter tool (optionally renamed) or a custom tool, within the plan's caps."""
+    if len(tool_store.list_tools(account.account_id)) >= MAX_TOOLS:
+        raise PermissionDenied(f"An account may hold at most {MAX_TOOLS} tools; uninstall one first.")
+    starter_id: str | None = None
+    if body.starter_id is not None:
+        starter = starter_tool(body.starter_id)
+        starter_id = starter.id
+        config: ToolConfig = ToolConfig.model_validate(starter.model_dump(exclude={"id"}))
+        if body.name is not None:
+            config = config.model_copy(update={"name": body.name})
+    else:
+        assert body.tool is not None  # the wire model guarantees one of the two
+        config = body.tool
+    now = now_iso()
+    tool = InstalledTool(
+        **_checked(config, account.plan).model_dump(),
+        account_id=account.account_id,
+        tool_id="tool_" + secrets.token_hex(8),
+        starter_id=starter_id,
+        created_at=now,
+        updated_at=now,
+    )
+    tool_store.put_new_tool(tool)
+    return tool
+
+
+def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
+    """Change some settings of a tool; the result is checked as a whole (options, caps, model)."""
+    current = get_tool(account.account_id, tool_id)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "max_output_tokens" in changes:
+        check_output_cap(changes["max_output_tokens"], account.plan)
+    merged = ToolConfig.model_validate({**current.config().model_dump(), **changes})
+    if "model" in changes:
+        check_model(merged.model, account.plan)
+    updated = current.model_copy(update={**merged.model_dump(), "updated_at": now_iso()})
+    if not tool_store.replace_tool(updated):
+        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+    return updated
+
+
+def uninstall(account: Account, tool_id: str) -> dict[str, Any]:
+    """Remove a tool (404 if the account has no such tool)."""
+    if not tool_store.delete_tool(account.account_id, tool_id):
+        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+    return {"object": "tool", "id": tool_id, "deleted": True}
