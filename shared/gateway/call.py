@@ -23,6 +23,7 @@ from shared.gateway.usage_limits import check_content, clamp_max_tokens
 from shared.limits.admission import Admission, admit
 from shared.limits.buckets import LimitFacts, LimitStatus, buckets_for, tightest
 from shared.limits.policy import Rule, load_policy
+from shared.observability import get_logger
 from shared.settings import get_settings
 
 
@@ -105,7 +106,13 @@ async def read_status(call: ChatCall) -> None:
     if admission is None:
         return
     pks = [b.item_key(admission.now) for b in admission.buckets]
-    counts, balance = await asyncio.to_thread(admission_reads.counts_and_balance, pks, call.caller.account_id)
+    try:
+        counts, balance = await asyncio.to_thread(
+            admission_reads.counts_and_balance, pks, call.caller.account_id
+        )
+    except Exception:  # the headers are a courtesy: a failed read must not fail an admitted request
+        get_logger().warning("rate-limit and balance read failed", extra={"request_id": call.request_id})
+        return
     call.limit_status = tightest(admission.buckets, counts, admission.now)
     call.balance_after = balance
     if balance is not None:

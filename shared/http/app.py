@@ -79,6 +79,8 @@ class RequestIdMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        # A context variable: each request's task (and the threads it starts) logs its own id.
+        get_logger().thread_safe_append_keys(request_id=rid)
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
@@ -115,20 +117,22 @@ async def _sluice_error(request: Request, exc: Exception) -> Response:
             extra.update(await hook(request))
         except Exception:  # headers are a courtesy: never turn an error response into a 500
             get_logger().exception("error headers failed", extra={"request_id": request_id(request)})
-    return error_response(exc, request.url.path, request_id(request), extra)
+    return error_response(exc, request.scope.get("path", ""), request_id(request), extra)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error: SluiceError
     if exc.status_code == 405:
-        error = MethodNotAllowed(f"Method {request.method} is not allowed on {request.url.path}.")
+        error = MethodNotAllowed(
+            f"Method {request.method} is not allowed on {request.scope.get('path', '')}."
+        )
     elif exc.status_code == 404:
-        error = NotFound(f"No route for {request.method} {request.url.path}.")
+        error = NotFound(f"No route for {request.method} {request.scope.get('path', '')}.")
     else:
         error = SluiceError(str(exc.detail))
         error.status = exc.status_code
-    return error_response(error, request.url.path, request_id(request))
+    return error_response(error, request.scope.get("path", ""), request_id(request))
 
 
 def create_app(

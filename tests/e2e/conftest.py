@@ -25,9 +25,11 @@ def stack_aws(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Run
 
     saved = dict(os.environ)
     use_local(local_stack.env_file)
-    for key, value in os.environ.items():
-        if saved.get(key) != value:
-            monkeypatch.setenv(key, value)
+    changed = {key: value for key, value in os.environ.items() if saved.get(key) != value}
+    os.environ.clear()
+    os.environ.update(saved)
+    for key, value in changed.items():  # through monkeypatch, so that they are restored afterwards
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     client.cache_clear()
     yield local_stack

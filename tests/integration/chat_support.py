@@ -38,8 +38,12 @@ class TestAccount:
 
 
 def make_account(account_id: str, plan: str, credits: int) -> TestAccount:
-    consent = Consent(terms_version="t", privacy_version="p", responsible_ai_version="r", accepted_at=now_iso())
-    account_store.create_account(Account(account_id=account_id, plan=plan, consent=consent, created_at=now_iso()))  # type: ignore[arg-type]
+    consent = Consent(
+        terms_version="t", privacy_version="p", responsible_ai_version="r", accepted_at=now_iso()
+    )
+    account_store.create_account(
+        Account(account_id=account_id, plan=plan, consent=consent, created_at=now_iso())
+    )  # type: ignore[arg-type]
     if credits:
         grant_credits(account_id, credits, source="admin", reference=f"test-{account_id}", expires_at=None)
     return TestAccount(account_id, issue_key(account_id, "test").raw_key, plan)
@@ -48,7 +52,10 @@ def make_account(account_id: str, plan: str, credits: int) -> TestAccount:
 def install_catalog(routes: dict[str, list[UpstreamRoute]] | None = None) -> Catalog:
     """The default catalog, with some models' routes replaced."""
     catalog = load_catalog_file()
-    models = [m.model_copy(update={"routes": tuple(routes[m.id])}) if routes and m.id in routes else m for m in catalog.models]
+    models = [
+        m.model_copy(update={"routes": tuple(routes[m.id])}) if routes and m.id in routes else m
+        for m in catalog.models
+    ]
     catalog = Catalog(models=tuple(models))
     write_catalog(catalog)
     clear_catalog_cache()
@@ -59,7 +66,9 @@ def install_catalog(routes: dict[str, list[UpstreamRoute]] | None = None) -> Cat
 def chat_http(**kwargs: Any) -> httpx.AsyncClient:
     from functions.chat.app import app
 
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sluice.test", timeout=30, **kwargs)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sluice.test", timeout=30, **kwargs
+    )
 
 
 def chat_http2(**kwargs: Any) -> Any:
@@ -68,7 +77,9 @@ def chat_http2(**kwargs: Any) -> Any:
 
     from functions.chat.app import app
 
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://sluice.test", timeout=30, **kwargs)
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://sluice.test", timeout=30, **kwargs
+    )
 
 
 def queued_usage_events(queue_url: str) -> list[dict[str, Any]]:
@@ -76,7 +87,9 @@ def queued_usage_events(queue_url: str) -> list[dict[str, Any]]:
     sqs = boto3.client("sqs", region_name="us-east-1")
     events: list[dict[str, Any]] = []
     while True:
-        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not batch:
             return events
         for message in batch:

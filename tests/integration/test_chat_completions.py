@@ -32,7 +32,11 @@ def test_non_streaming_completion_carries_real_usage_and_headers(chat_world) -> 
     assert int(headers["x-ratelimit-remaining"]) == 47  # the IP bucket (48/min) is the tightest
     assert headers["x-credits-remaining"] == "999"
     [event] = queued_usage_events(chat_world.usage_queue)
-    assert event["charged"] is True and event["credits"] == 1 and event["output_tokens"] == completion.usage.completion_tokens
+    assert (
+        event["charged"] is True
+        and event["credits"] == 1
+        and event["output_tokens"] == completion.usage.completion_tokens
+    )
     assert chat_world.pro.key not in str(event)
 
 
@@ -40,7 +44,9 @@ def test_streaming_with_include_usage_ends_with_usage_then_done(chat_world) -> N
     async def go():
         async with chat_http() as http:
             stream = await sdk(chat_world.pro.key, http).chat.completions.create(
-                model="kimi-k2", stream=True, stream_options={"include_usage": True},
+                model="kimi-k2",
+                stream=True,
+                stream_options={"include_usage": True},
                 messages=[{"role": "user", "content": "stream please"}],
             )
             return [chunk async for chunk in stream]
@@ -51,7 +57,9 @@ def test_streaming_with_include_usage_ends_with_usage_then_done(chat_world) -> N
     assert text.startswith("Simulated reply to: stream please")
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == len(text.split())
     assert len({c.id for c in chunks}) == 1 and chunks[0].id.startswith("chatcmpl-")
-    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        "stop"
+    ]
 
 
 def test_free_key_may_not_call_a_pro_model(chat_world) -> None:

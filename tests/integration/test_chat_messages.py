@@ -6,7 +6,8 @@ import asyncio
 
 import anthropic
 import pytest
-from chat_support import chat_http2 as chat_http, queued_usage_events
+from chat_support import chat_http2 as chat_http
+from chat_support import queued_usage_events
 
 
 def sdk(key: str, http) -> anthropic.AsyncAnthropic:
@@ -34,12 +35,11 @@ def test_create_returns_a_message_with_real_usage(chat_world) -> None:
 
 def test_stream_text_and_final_message_agree(chat_world) -> None:
     async def go():
-        async with chat_http() as http:
-            async with sdk(chat_world.pro.key, http).messages.stream(
-                model="kimi-k2", max_tokens=256, messages=[{"role": "user", "content": "stream it"}]
-            ) as stream:
-                texts = [t async for t in stream.text_stream]
-                return "".join(texts), await stream.get_final_message()
+        async with chat_http() as http, sdk(chat_world.pro.key, http).messages.stream(
+            model="kimi-k2", max_tokens=256, messages=[{"role": "user", "content": "stream it"}]
+        ) as stream:
+            texts = [t async for t in stream.text_stream]
+            return "".join(texts), await stream.get_final_message()
 
     text, final = asyncio.run(go())
 

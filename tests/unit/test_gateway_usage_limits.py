@@ -1,0 +1,85 @@
+"""What counts against the usage limits: characters (code points) of conversation content."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.chat.canonical import (
+    ChatRequest,
+    Image,
+    Message,
+    Reasoning,
+    Role,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from shared.errors import InvalidRequest, RequestTooLarge
+from shared.gateway.usage_limits import check_body_size, check_content, message_chars
+
+
+def request(*messages: Message) -> ChatRequest:
+    return ChatRequest(model="m", messages=messages)
+
+
+def user(*parts) -> Message:
+    return Message(Role.USER, tuple(parts))
+
+
+def test_characters_are_code_points_not_bytes_or_utf16_units() -> None:
+    assert message_chars(user(Text("č" * 10))) == 10
+    assert message_chars(user(Text("😀" * 10))) == 10
+
+
+def test_images_do_not_count_but_every_kind_of_text_does() -> None:
+    assistant = Message(
+        Role.ASSISTANT,
+        (Reasoning("abc"), Text("de"), ToolCall(id="c1", name="lookup", arguments_json='{"q":1}')),
+    )
+    tool = Message(
+        Role.USER, (ToolResult("c1", (Text("result"), Image(media_type="image/png", data="AAAA"))),)
+    )
+
+    assert message_chars(user(Image(url="https://example.com/a.png"), Text("hi"))) == 2
+    assert message_chars(assistant) == 3 + 2 + 7
+    assert message_chars(tool) == 6
+
+
+@pytest.mark.parametrize(("plan", "limit"), [("free", 8_000), ("pro", 24_000)])
+def test_one_message_limit(plan, limit) -> None:
+    assert check_content(request(user(Text("a" * limit))), plan) == limit
+
+    with pytest.raises(InvalidRequest) as refused:
+        check_content(request(user(Text("ok")), user(Text("a" * (limit + 1)))), plan)
+    assert refused.value.param == "messages.1.content"
+    assert f"{limit:,} per message" in refused.value.message
+
+
+@pytest.mark.parametrize(("plan", "limit"), [("free", 32_000), ("pro", 120_000)])
+def test_all_messages_limit(plan, limit) -> None:
+    each = limit // 8
+    exact = [user(Text("a" * each)) for _ in range(8)]
+
+    assert check_content(request(*exact), plan) == limit
+    with pytest.raises(InvalidRequest) as refused:
+        check_content(request(*exact, user(Text("a"))), plan)
+    assert refused.value.param == "messages" and f"{limit:,}" in refused.value.message
+
+
+def test_system_messages_are_not_conversation_content() -> None:
+    system = Message(Role.SYSTEM, (Text("s" * 50_000),))
+
+    assert check_content(request(system, user(Text("hi"))), "free") == 2
+
+
+@pytest.mark.parametrize(("plan", "limit"), [("free", 64 * 1024), ("pro", 256 * 1024)])
+def test_body_size_limit(plan, limit) -> None:
+    check_body_size(limit, plan)
+    with pytest.raises(RequestTooLarge) as refused:
+        check_body_size(limit + 1, plan)
+    assert refused.value.status == 413 and f"{limit // 1024} KB" in refused.value.message
+
+
+def test_an_unknown_plan_gets_the_free_limits() -> None:
+    with pytest.raises(InvalidRequest):
+        check_content(request(user(Text("a" * 8_001))), "trial")
