@@ -36,4 +36,6 @@ def chat_world(aws: LocalResources, simulator: SimulatorServer, monkeypatch: pyt
     monkeypatch.setenv("SLUICE_UPSTREAM_BASE_URL", simulator.base_url)
     monkeypatch.setenv("SLUICE_UPSTREAM_API_KEY", "simulator")
     install_catalog()
-    return ChatWorld(aws, make_account("acct_pro", "pro", 1000), make_account("acct_free", "free", 100), simulator)
+    return ChatWorld(
+        aws, make_account("acct_pro", "pro", 1000), make_account("acct_free", "free", 100), simulator
+    )

@@ -11,14 +11,18 @@ from chat_support import queued_usage_events
 
 
 def sdk(key: str, http) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url="http://sluice.test", api_key=key, http_client=http, max_retries=0)
+    return anthropic.AsyncAnthropic(
+        base_url="http://sluice.test", api_key=key, http_client=http, max_retries=0
+    )
 
 
 def test_create_returns_a_message_with_real_usage(chat_world) -> None:
     async def go():
         async with chat_http() as http:
             return await sdk(chat_world.pro.key, http).messages.create(
-                model="kimi-k2.6", max_tokens=256, system="Be brief.",
+                model="kimi-k2.6",
+                max_tokens=256,
+                system="Be brief.",
                 messages=[{"role": "user", "content": "Hello from the anthropic sdk"}],
             )
 
@@ -35,9 +39,12 @@ def test_create_returns_a_message_with_real_usage(chat_world) -> None:
 
 def test_stream_text_and_final_message_agree(chat_world) -> None:
     async def go():
-        async with chat_http() as http, sdk(chat_world.pro.key, http).messages.stream(
-            model="kimi-k2", max_tokens=256, messages=[{"role": "user", "content": "stream it"}]
-        ) as stream:
+        async with (
+            chat_http() as http,
+            sdk(chat_world.pro.key, http).messages.stream(
+                model="kimi-k2", max_tokens=256, messages=[{"role": "user", "content": "stream it"}]
+            ) as stream,
+        ):
             texts = [t async for t in stream.text_stream]
             return "".join(texts), await stream.get_final_message()
 
@@ -68,4 +75,7 @@ def test_errors_are_in_anthropic_format(chat_world) -> None:
 
     with pytest.raises(anthropic.NotFoundError) as missing:
         asyncio.run(go())
-    assert missing.value.body == {"type": "error", "error": {"type": "not_found_error", "message": "The model 'no-such-model' does not exist."}}
+    assert missing.value.body == {
+        "type": "error",
+        "error": {"type": "not_found_error", "message": "The model 'no-such-model' does not exist."},
+    }

@@ -48,5 +48,7 @@ def test_transactional_admission_admits_exactly_the_tighter_limit_in_every_trial
     results = []
     for _ in range(TRIALS):
         subject = uuid.uuid4().hex
-        results.append(_hammer([Bucket("wide", subject, 3 * LIMIT, 86400), Bucket("narrow", subject, LIMIT, 86400)]))
+        results.append(
+            _hammer([Bucket("wide", subject, 3 * LIMIT, 86400), Bucket("narrow", subject, LIMIT, 86400)])
+        )
     assert results == [LIMIT] * TRIALS
