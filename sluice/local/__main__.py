@@ -30,6 +30,9 @@ def _options(argv: list[str] | None) -> StackOptions:
     parser.add_argument(
         "--no-schedules", action="store_true", help="do not run rate() schedules on their own"
     )
+    parser.add_argument(
+        "--aws-endpoint", default=None, help="use this running embedded AWS (moto) instead of starting one"
+    )
     args = parser.parse_args(argv)
     return StackOptions(
         host=args.host,
@@ -39,6 +42,7 @@ def _options(argv: list[str] | None) -> StackOptions:
         token_rate=args.token_rate,
         env_file=Path(args.env_file),
         run_schedules=not args.no_schedules,
+        aws_endpoint=args.aws_endpoint,
     )
 
 

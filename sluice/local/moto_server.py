@@ -45,7 +45,7 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
 class MotoProcess:
     """A running moto server child process."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
     port: int
 
     @property
@@ -69,8 +69,15 @@ class MotoProcess:
             raise
         return cls(process=process, port=port)
 
+    @classmethod
+    def attach(cls, endpoint: str) -> MotoProcess:
+        """A server another process started (and will stop): several local stacks can share it."""
+        port = int(endpoint.rsplit(":", 1)[1].strip("/"))
+        wait_for_port("127.0.0.1", port, 5.0)
+        return cls(process=None, port=port)
+
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)

@@ -37,6 +37,7 @@ class StackOptions:
     token_rate: float = 50.0
     env_file: Path = Path(".sluice/local.env")
     run_schedules: bool = True
+    aws_endpoint: str | None = None  # share an already running embedded AWS (several stack processes)
 
 
 @dataclass
@@ -53,7 +54,11 @@ class LocalStack:
 
     def start_backends(self) -> None:
         """moto and the simulator as child processes; tables and queues from template.yaml."""
-        self.moto = MotoProcess.start()
+        self.moto = (
+            MotoProcess.attach(self.options.aws_endpoint)
+            if self.options.aws_endpoint
+            else MotoProcess.start()
+        )
         sim_port = free_port()
         self.simulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [

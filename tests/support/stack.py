@@ -36,7 +36,11 @@ def _read_env(path: Path) -> dict[str, str]:
 
 
 def start_stack(
-    workdir: Path, *, token_rate: float = 400.0, extra_env: dict[str, str] | None = None
+    workdir: Path,
+    *,
+    token_rate: float = 400.0,
+    extra_env: dict[str, str] | None = None,
+    aws_endpoint: str | None = None,
 ) -> RunningStack:
     port = free_port()
     env_file = workdir / ".sluice" / "local.env"
@@ -54,6 +58,7 @@ def start_stack(
                 "--env-file",
                 str(env_file),
                 "--no-schedules",
+                *(["--aws-endpoint", aws_endpoint] if aws_endpoint else []),
             ],
             cwd=REPO,
             env=env,
