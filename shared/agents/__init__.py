@@ -1,0 +1,1 @@
+"""Agent runs: multi-step background tasks driven one step per SQS message (docs/AGENTS.md)."""
