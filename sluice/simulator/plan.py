@@ -41,6 +41,7 @@ class ChoicePlan:
     content: str
     tool_calls: tuple[ToolCallPlan, ...]
     finish_reason: str
+    stop_reason: str | None = None  # the stop sequence that ended it (vLLM's extension field)
 
     def reasoning_tokens(self) -> int:
         return count_tokens(self.reasoning)
@@ -108,10 +109,10 @@ def _plan_choice(request: ChatRequest, index: int) -> ChoicePlan:
         )
         sentence = tool_sentence([call.name for call in calls], index)
         return ChoicePlan(index, reasoning, sentence, calls, "tool_calls")
-    content, _ = cut_at_stop(content_text(request, index), request.stop_sequences())
+    content, matched = cut_at_stop(content_text(request, index), request.stop_sequences())
     cap = request.completion_cap()
     if cap is None or count_tokens(reasoning) + count_tokens(content) <= cap:
-        return ChoicePlan(index, reasoning, content, (), "stop")
+        return ChoicePlan(index, reasoning, content, (), "stop", matched)
     kept_reasoning = first_tokens(reasoning, cap)
     kept_content = first_tokens(content, cap - count_tokens(kept_reasoning))
     return ChoicePlan(index, kept_reasoning, kept_content, (), "length")

@@ -25,6 +25,7 @@ def completion_body(plan: CompletionPlan) -> dict[str, Any]:
                 "message": _message(choice),
                 "logprobs": None,
                 "finish_reason": choice.finish_reason,
+                "stop_reason": choice.stop_reason,
             }
             for choice in plan.choices
         ],
@@ -41,13 +42,17 @@ def stream_steps(plan: CompletionPlan, include_usage: bool = False) -> list[list
     """
     deltas = {choice.index: _deltas(choice) for choice in plan.choices}
     finish = {choice.index: choice.finish_reason for choice in plan.choices}
+    stopped_by = {choice.index: choice.stop_reason for choice in plan.choices}
     steps: list[list[Chunk]] = []
     for position in range(max(len(items) for items in deltas.values())):
         step = []
         for index, items in deltas.items():
             if position < len(items):
                 last = position == len(items) - 1
-                step.append(_chunk(plan, index, items[position], finish[index] if last else None))
+                chunk = _chunk(plan, index, items[position], finish[index] if last else None)
+                if last and stopped_by[index]:
+                    chunk["choices"][0]["stop_reason"] = stopped_by[index]
+                step.append(chunk)
         steps.append(step)
     if include_usage:
         for step in steps:

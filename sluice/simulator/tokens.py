@@ -29,12 +29,13 @@ def first_tokens(text: str, limit: int) -> str:
     return "".join(split_tokens(text)[: max(limit, 0)])
 
 
-def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
-    """Cut ``text`` before the earliest stop sequence; returns the text and whether one matched."""
-    positions = [found for stop in stops if stop and (found := text.find(stop)) >= 0]
-    if not positions:
-        return text, False
-    return text[: min(positions)].rstrip(), True
+def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
+    """Cut ``text`` before the earliest stop sequence; returns the text and the sequence that matched."""
+    found = [(position, stop) for stop in stops if stop and (position := text.find(stop)) >= 0]
+    if not found:
+        return text, None
+    position, stop = min(found)
+    return text[:position].rstrip(), stop
 
 
 def chunk_text(text: str, size: int = 8, minimum_chunks: int = 2) -> list[str]:

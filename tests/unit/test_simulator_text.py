@@ -83,8 +83,8 @@ def test_first_tokens_keeps_the_original_spacing() -> None:
 
 
 def test_cut_at_stop_cuts_before_the_earliest_stop_sequence() -> None:
-    assert cut_at_stop("alpha beta gamma delta", ["delta", "beta"]) == ("alpha", True)
-    assert cut_at_stop("alpha beta", ["zeta", ""]) == ("alpha beta", False)
+    assert cut_at_stop("alpha beta gamma delta", ["delta", "beta"]) == ("alpha", "beta")
+    assert cut_at_stop("alpha beta", ["zeta", ""]) == ("alpha beta", None)
 
 
 def test_chunk_text_splits_into_at_least_two_chunks() -> None:
