@@ -12,7 +12,7 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check --no-warn-script-location
 
-.PHONY: dev test lint typecheck unit integration e2e infra build bench fuzz clean
+.PHONY: dev test lint typecheck unit integration e2e infra build bench fuzz openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (install it, or put it on PATH)"; exit 1; }
@@ -58,6 +58,20 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared functions sluice
 	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
+
+# docs/openapi.json from template.yaml's routes, the handlers and the wire models (checked by the tests).
+openapi: $(VENV)/.installed
+	$(PY) -m sluice.openapi --out docs/openapi.json
+
+# The fuzz suite with a larger budget and fresh random cases each run (`make test` runs ~1,200, derandomized).
+FUZZ_CASES ?= 4000
+fuzz: $(VENV)/.installed
+	SLUICE_FUZZ_CASES=$(FUZZ_CASES) SLUICE_FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_api.py
+
+# Gateway overhead, CPU, AWS calls, throughput, RSS, import and translation costs (docs/BENCHMARKS.md);
+# uses ../shared/bench/fake_upstream.py (SLUICE_SHARED_BENCH=<dir> to point elsewhere). Under 5 minutes.
+bench: $(VENV)/.installed
+	$(PY) -m bench.run
 
 clean:
 	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache

@@ -6,16 +6,23 @@ this ASGI app. The local stack serves the same app directly.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from shared.adapters.catalog_store import current_catalog
+from shared.catalog.service import find_model
+from shared.chat.from_anthropic import request_from_anthropic
 from shared.gateway.token_count import estimate_input_tokens
 from shared.http.app import create_app
+from shared.http.body import parse_model
 from shared.http.chat import authenticate_chat, error_headers, parse_json_object, read_body
 from shared.http.chat_flow import handle_chat
-from shared.http.chat_formats import ANTHROPIC, OPENAI, parse_messages_request
+from shared.http.chat_formats import ANTHROPIC, OPENAI
 from shared.http.limits import enforce, with_limits
+from shared.wire.anthropic import CountTokensRequest
 
 
 async def chat_completions(request: Request) -> Response:
@@ -31,9 +38,9 @@ async def count_tokens(request: Request) -> Response:
     raw = await read_body(request)
     await authenticate_chat(request, raw)
     admission = await enforce(request, "chat.public", stage="pre_auth")
-    data = parse_json_object(raw)
-    data.setdefault("max_tokens", 1)  # count_tokens requests carry no max_tokens
-    tokens = estimate_input_tokens(parse_messages_request(data))
+    counted = parse_model(CountTokensRequest, parse_json_object(raw))
+    find_model(await asyncio.to_thread(current_catalog), counted.model)  # 404 for an unknown model
+    tokens = estimate_input_tokens(request_from_anthropic(counted))
     return await with_limits(JSONResponse({"input_tokens": tokens, "estimate": True}), admission)
 
 

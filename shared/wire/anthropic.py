@@ -84,7 +84,10 @@ ResultBlock = Annotated[
 class ToolResultBlock(_Open):
     type: Literal["tool_result"]
     tool_use_id: Annotated[str, Field(min_length=1)]
-    content: Annotated[list[ResultBlock], BeforeValidator(_blocks_from_string)] = []
+    content: Annotated[
+        list[ResultBlock],
+        BeforeValidator(_blocks_from_string, json_schema_input_type=str | list[ResultBlock]),
+    ] = []
     is_error: bool | None = None
     cache_control: CacheControlParam | None = None
 
@@ -116,7 +119,10 @@ class MessageParam(_Open):
     """A turn. ``role: "system"`` is tolerated: Claude Code sends system turns mid-conversation."""
 
     role: Literal["user", "assistant", "system"]
-    content: Annotated[list[ContentBlock], BeforeValidator(_blocks_from_string)]
+    content: Annotated[
+        list[ContentBlock],
+        BeforeValidator(_blocks_from_string, json_schema_input_type=str | list[ContentBlock]),
+    ]
 
 
 class CustomTool(_Open):
@@ -181,7 +187,9 @@ class MessagesRequest(_Open):
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[MessageParam], Field(min_length=1)]
     max_tokens: Annotated[int, Field(ge=1)]
-    system: Annotated[list[TextBlock], BeforeValidator(_blocks_from_string)] = []
+    system: Annotated[
+        list[TextBlock], BeforeValidator(_blocks_from_string, json_schema_input_type=str | list[TextBlock])
+    ] = []
     temperature: Annotated[float | None, Field(ge=0, le=1)] = None
     top_p: Annotated[float | None, Field(ge=0, le=1)] = None
     top_k: Annotated[int | None, Field(ge=0)] = None
@@ -192,3 +200,9 @@ class MessagesRequest(_Open):
     tool_choice: ToolChoiceParam | None = None
     thinking: ThinkingParam | None = None
     output_config: OutputConfigParam | None = None
+
+
+class CountTokensRequest(MessagesRequest):
+    """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
+
+    max_tokens: Annotated[int | None, Field(ge=1)] = None  # type: ignore[assignment]

@@ -14,6 +14,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from shared.wire.anthropic import CacheControlParam
 
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+# The length limit sits inside the optional type: outside it, `"stop": null` made pydantic raise a
+# TypeError (a 500) instead of accepting the null.
+StopSequences = Annotated[list[str], Field(max_length=4)]
 
 
 class _Open(BaseModel):
@@ -69,7 +72,10 @@ class ChatMessage(_Open):
     """One message. Which fields a role may carry is checked when translating to canonical."""
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[list[ContentPart] | None, BeforeValidator(_parts_from_string)] = None
+    content: Annotated[
+        list[ContentPart] | None,
+        BeforeValidator(_parts_from_string, json_schema_input_type=str | list[ContentPart] | None),
+    ] = None
     name: str | None = None
     tool_calls: list[ToolCallParam] | None = None
     tool_call_id: str | None = None
@@ -136,7 +142,10 @@ class ChatCompletionRequest(_Open):
     max_tokens: Annotated[int | None, Field(ge=1)] = None
     max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
     n: Annotated[int | None, Field(ge=1, le=128)] = None
-    stop: Annotated[Annotated[list[str], Field(max_length=4)] | None, BeforeValidator(_list_from_string)] = None
+    stop: Annotated[
+        StopSequences | None,
+        BeforeValidator(_list_from_string, json_schema_input_type=str | StopSequences | None),
+    ] = None
     frequency_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
     presence_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
     user: str | None = None

@@ -5,10 +5,12 @@
   apps served directly, as the adapter does, with the request context in
   ``x-amzn-request-context``; responses stream chunk by chunk.
 - Unknown paths answer 404 and wrong methods 405, as JSON in the endpoint's error format.
+- ``GET /openapi.json`` answers the generated OpenAPI document (``sluice.openapi``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -24,6 +26,7 @@ from sluice.local.lambda_runtime import InstancePool, load_attribute
 from sluice.local.template import ApiRoute, LocalTemplate
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway REST payload limit
+OPENAPI_PATH = "/openapi.json"  # local only: deployed, docs/openapi.json is published instead
 Authorizer = Callable[[dict[str, str]], Awaitable[dict[str, Any] | None]]
 
 
@@ -52,6 +55,7 @@ class LocalGateway:
         self._routes = [(route.pattern(), route) for route in template.routes]
         self._pools: dict[str, InstancePool] = {}
         self._asgi_apps: dict[str, ASGIApp] = {}
+        self._openapi: bytes | None = None
 
     def _match(self, path: str, method: str) -> tuple[_Match | None, list[str]]:
         allowed: list[str] = []
@@ -71,6 +75,9 @@ class LocalGateway:
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
+        if path == OPENAPI_PATH and method == "GET":
+            await self._send_openapi(send)
+            return
         match, allowed = self._match(path, method)
         if match is None and method == "OPTIONS" and allowed:
             match, _ = self._match(path, allowed[0])  # CORS preflight: the function's app answers it
@@ -211,6 +218,14 @@ class LocalGateway:
         ]
         await send({"type": "http.response.start", "status": status, "headers": all_headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _send_openapi(self, send: Send) -> None:
+        """The generated OpenAPI document (docs/openapi.json), built on first request."""
+        if self._openapi is None:
+            from sluice.openapi import render_document
+
+            self._openapi = (await asyncio.to_thread(render_document)).encode()
+        await self._send_plain(send, 200, self._openapi, [])
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:

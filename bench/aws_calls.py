@@ -1,0 +1,78 @@
+"""AWS calls per request, from the instrumented stack's timeline of sequential requests.
+
+Events (perf_counter, kind): ``request`` (a request arrived), ``call:<service>:<op>`` and
+``done:<service>:<op>`` (botocore before/after each call), ``upstream`` (the provider took the
+HTTP client to call the upstream). Requests were sent one at a time, so the ``request`` events
+cut the timeline into one segment per request. A round trip *before the upstream call* is one that
+completed before the ``upstream`` event of its segment: the request waited for it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Segment:
+    calls: Counter[str]
+    before_upstream: list[str]
+    round_trip_ms: list[float]
+
+
+def _segments(events: list[tuple[float, str]]) -> list[list[tuple[float, str]]]:
+    segments: list[list[tuple[float, str]]] = []
+    for moment, kind in sorted(events):
+        if kind == "request":
+            segments.append([])
+        elif segments:
+            segments[-1].append((moment, kind))
+    return segments
+
+
+def _segment(events: list[tuple[float, str]]) -> Segment:
+    upstream = next((m for m, k in events if k == "upstream"), None)
+    calls: Counter[str] = Counter(k[5:] for _, k in events if k.startswith("call:"))
+    before = [k[5:] for m, k in events if k.startswith("done:") and upstream is not None and m < upstream]
+    open_calls: dict[str, list[float]] = {}
+    trips: list[float] = []
+    for moment, kind in events:
+        if kind.startswith("call:"):
+            open_calls.setdefault(kind[5:], []).append(moment)
+        elif kind.startswith("done:") and open_calls.get(kind[5:]):
+            trips.append((moment - open_calls[kind[5:]].pop(0)) * 1000)
+    return Segment(calls, before, trips)
+
+
+def analyse(events: list[tuple[float, str]]) -> dict[str, Any]:
+    """Per-request AWS calls: the first (cold caches) request alone, and the mean of the rest."""
+    segments = [_segment(s) for s in _segments(events)]
+    if len(segments) < 2:
+        return {"requests": len(segments)}
+    first, warm = segments[0], segments[1:]
+    totals: Counter[str] = Counter()
+    for seg in warm:
+        totals.update(seg.calls)
+    dynamo_trips = [ms for seg in segments for ms in seg.round_trip_ms]
+    return {
+        "requests": len(segments),
+        "cold_first_request": {
+            "calls": dict(first.calls),
+            "round_trips_before_upstream": first.before_upstream,
+        },
+        "warm_calls_per_request": {op: round(n / len(warm), 3) for op, n in sorted(totals.items())},
+        "warm_round_trips_before_upstream": statistics.median(len(s.before_upstream) for s in warm),
+        "warm_before_upstream_ops": dict(Counter(op for s in warm for op in s.before_upstream)),
+        "dynamodb_calls_per_request": round(
+            sum(n for op, n in totals.items() if op.startswith("dynamodb")) / len(warm), 3
+        ),
+        "sqs_calls_per_request": round(
+            sum(n for op, n in totals.items() if op.startswith("sqs")) / len(warm), 3
+        ),
+        "aws_round_trip_ms": {
+            "p50": round(statistics.median(dynamo_trips), 3) if dynamo_trips else None,
+            "mean": round(statistics.fmean(dynamo_trips), 3) if dynamo_trips else None,
+        },
+    }

@@ -1,0 +1,141 @@
+"""The processes a benchmark run starts (fake upstreams, the instrumented stack), and their CPU and RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_BENCH = Path(os.environ.get("SLUICE_SHARED_BENCH", REPO.parent / "shared" / "bench"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+@dataclass
+class Started:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_fake_upstream(tokens: int, log_dir: Path) -> Started:
+    """../shared/bench/fake_upstream.py: 64 (or ``tokens``) tokens per answer, no delay."""
+    script = SHARED_BENCH / "fake_upstream.py"
+    if not script.exists():
+        raise SystemExit(f"{script} not found: set SLUICE_SHARED_BENCH to the shared/bench directory")
+    port = free_port()
+    log = (log_dir / f"fake-upstream-{tokens}.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, a known script
+        [sys.executable, str(script), "--port", str(port), "--tokens", str(tokens)], stdout=log, stderr=log
+    )
+    started = Started(f"upstream-{tokens}", process, port)
+    wait_http(f"{started.base_url}/health", 30)
+    return started
+
+
+def start_stack(catalog: Path, workdir: Path) -> tuple[Started, dict[str, str]]:
+    """bench/stack.py: the local stack with raised limits and AWS call counters."""
+    port = free_port()
+    env_file = workdir / "bench-stack.env"
+    log = (workdir / "stack.log").open("wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+        [sys.executable, str(REPO / "bench" / "stack.py"), "--port", str(port), "--env-file", str(env_file),
+         "--catalog-file", str(catalog)],
+        cwd=REPO, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    started = Started("stack", process, port)
+    wait_http(f"{started.base_url}/api/health", 120)
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    return started, values
+
+
+def make_cold(stack: Started) -> None:
+    """Empty the stack's key and catalog caches: its next request pays the cold lookups."""
+    with urllib.request.urlopen(f"{stack.base_url}/__bench/cold", timeout=30):  # noqa: S310 - loopback
+        pass
+
+
+def bench_events(stack: Started, reset: bool = False) -> list[tuple[float, str]]:
+    path = "/__bench/reset" if reset else "/__bench/events"
+    with urllib.request.urlopen(f"{stack.base_url}{path}", timeout=30) as response:  # noqa: S310
+        return [tuple(e) for e in json.loads(response.read())["events"]]
+
+
+def set_stub(stack: Started, on: bool) -> None:
+    """Answer the request path's AWS calls in process (on) or send them to moto (off)."""
+    with urllib.request.urlopen(f"{stack.base_url}/__bench/stub?{'on' if on else 'off'}", timeout=30):  # noqa: S310
+        pass
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (not its children)."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 1048576
+
+
+@dataclass
+class PeakRss:
+    """Samples the RSS of some processes every 100 ms while running."""
+
+    pids: dict[str, int]
+    peaks: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            for name, pid in self.pids.items():
+                self.peaks[name] = max(self.peaks.get(name, 0.0), rss_mb(pid))
+
+    def __enter__(self) -> PeakRss:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

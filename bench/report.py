@@ -1,0 +1,210 @@
+"""The table ``make bench`` prints: one column per round, the target, and whether it was met."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Row = tuple[str, Callable[[dict[str, Any]], Any], str, Callable[[dict[str, Any]], bool] | None]
+
+
+def _p(phase: str, metric: str, stat: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: round(r[phase][metric][stat], 2)
+
+
+def _added(metric: str, stat: str, direct: str = "direct_seq", gateway: str = "gateway_seq") -> Any:
+    return lambda r: round(r[gateway][metric][stat] - r[direct][metric][stat], 2)
+
+
+def _allowance(r: dict[str, Any]) -> float:
+    """Target for added TTFB: the AWS round trips waited for (warm) x their measured time + 2 ms."""
+    aws = r["aws_calls"]
+    return round(aws["warm_round_trips_before_upstream"] * aws["aws_round_trip_ms"]["p50"] + 2, 2)
+
+
+ROWS: list[Row] = [
+    ("non-streaming latency p50, direct (ms)", _p("direct_seq", "latency_ms", "p50"), "", None),
+    ("non-streaming latency p50, gateway (ms)", _p("gateway_seq", "latency_ms", "p50"), "", None),
+    ("added latency p50 (ms)", _added("latency_ms", "p50"), "", None),
+    ("added latency p99 (ms)", _added("latency_ms", "p99"), "", None),
+    ("streaming TTFB p50, direct (ms)", _p("direct_stream", "ttfb_ms", "p50"), "", None),
+    ("streaming TTFB p50, gateway (ms)", _p("gateway_stream", "ttfb_ms", "p50"), "", None),
+    (
+        "added TTFB p50 (ms)",
+        _added("ttfb_ms", "p50", "direct_stream", "gateway_stream"),
+        "<= AWS round trips + 2 ms",
+        lambda r: (
+            r["gateway_stream"]["ttfb_ms"]["p50"] - r["direct_stream"]["ttfb_ms"]["p50"] <= _allowance(r)
+        ),
+    ),
+    ("  allowance: warm round trips x moto RTT + 2 (ms)", _allowance, "", None),
+    (
+        "added time to first token p50 (ms)",
+        _added("ttft_ms", "p50", "direct_stream", "gateway_stream"),
+        "",
+        None,
+    ),
+    (
+        "added total, 64-chunk stream p50 (ms)",
+        _added("total_ms", "p50", "direct_stream", "gateway_stream"),
+        "",
+        None,
+    ),
+    (
+        "gateway CPU per non-streaming request (ms)",
+        lambda r: r["gateway_cpu_ms_per_request"],
+        "<= 4",
+        lambda r: r["gateway_cpu_ms_per_request"] <= 4,
+    ),
+    ("  same, at concurrency 32 (ms)", lambda r: r["gateway_tput_cpu_ms_per_request"], "", None),
+    ("moto CPU per request, excluded (ms)", lambda r: r["moto_cpu_ms_per_request"], "", None),
+    ("gateway CPU per 64-chunk stream (ms)", lambda r: r["gateway_cpu_ms_per_stream_64"], "", None),
+    (
+        "gateway CPU per streamed chunk (µs)",
+        lambda r: r["gateway_cpu_us_per_chunk"],
+        "<= 80",
+        lambda r: r["gateway_cpu_us_per_chunk"] <= 80,
+    ),
+    ("DynamoDB calls per request, warm", lambda r: r["aws_calls"]["dynamodb_calls_per_request"], "", None),
+    ("SQS calls per request, warm", lambda r: r["aws_calls"]["sqs_calls_per_request"], "", None),
+    (
+        "DynamoDB calls completed before upstream, cold (see docs)",
+        lambda r: len(r["aws_calls"]["cold_first_request"]["round_trips_before_upstream"]),
+        "",
+        None,
+    ),
+    (
+        "DynamoDB round trips before upstream, warm",
+        lambda r: r["aws_calls"]["warm_round_trips_before_upstream"],
+        "<= 1",
+        lambda r: r["aws_calls"]["warm_round_trips_before_upstream"] <= 1,
+    ),
+    ("moto round trip p50 (ms)", lambda r: r["aws_calls"]["aws_round_trip_ms"]["p50"], "", None),
+    ("throughput c=32, direct (req/s)", lambda r: r["direct_tput"]["rps"], "", None),
+    ("throughput c=32, gateway (req/s)", lambda r: r["gateway_tput"]["rps"], "", None),
+    (
+        "throughput ratio gateway/direct",
+        lambda r: round(r["gateway_tput"]["rps"] / r["direct_tput"]["rps"], 3),
+        "",
+        None,
+    ),
+    (
+        "RSS peak at c=32, gateway process (MB)",
+        lambda r: r["rss_peak_mb"]["stack"],
+        "<= 150",
+        lambda r: r["rss_peak_mb"]["stack"] <= 150,
+    ),
+    ("RSS peak at c=32, upstream (MB)", lambda r: r["rss_peak_mb"]["upstream"], "", None),
+    (
+        "RSS ratio gateway/upstream",
+        lambda r: round(r["rss_peak_mb"]["stack"] / r["rss_peak_mb"]["upstream"], 2),
+        "",
+        None,
+    ),
+    (
+        "AWS in process: gateway CPU per request (ms)",
+        lambda r: r["stub_cpu_ms_per_request"],
+        "<= 4",
+        lambda r: r["stub_cpu_ms_per_request"] <= 4,
+    ),
+    ("AWS in process: same, at concurrency 32 (ms)", lambda r: r["stub_tput_cpu_ms_per_request"], "", None),
+    (
+        "AWS in process: added latency p50 (ms)",
+        _added("latency_ms", "p50", "direct_seq", "stub_seq"),
+        "",
+        None,
+    ),
+    (
+        "AWS in process: added TTFB p50 (ms)",
+        _added("ttfb_ms", "p50", "direct_stream", "stub_stream"),
+        "<= 2",
+        lambda r: r["stub_stream"]["ttfb_ms"]["p50"] - r["direct_stream"]["ttfb_ms"]["p50"] <= 2,
+    ),
+    ("AWS in process: throughput c=32 (req/s)", lambda r: r["stub_tput"]["rps"], "", None),
+    (
+        "AWS in process: throughput ratio gateway/direct",
+        lambda r: round(r["stub_tput"]["rps"] / r["direct_tput"]["rps"], 3),
+        "",
+        None,
+    ),
+    (
+        "AWS in process: RSS peak at c=32 (MB)",
+        lambda r: r["stub_rss_peak_mb"],
+        "<= 150",
+        lambda r: r["stub_rss_peak_mb"] <= 150,
+    ),
+    (
+        "errors (seq, stream, tput; moto then in process)",
+        lambda r: (
+            r["gateway_seq"]["errors"],
+            r["gateway_stream"]["errors"],
+            r["gateway_tput"]["errors"],
+            r["stub_seq"]["errors"],
+            r["stub_stream"]["errors"],
+            r["stub_tput"]["errors"],
+        ),
+        "0",
+        None,
+    ),
+]
+
+
+def _cell(fn: Callable[[dict[str, Any]], Any], r: dict[str, Any]) -> str:
+    try:
+        return str(fn(r))
+    except (KeyError, TypeError, ZeroDivisionError):
+        return "n/a"
+
+
+def _verdict(check: Callable[[dict[str, Any]], bool] | None, rounds: list[dict[str, Any]]) -> str:
+    if check is None:
+        return ""
+    try:
+        met = [check(r) for r in rounds]
+    except (KeyError, TypeError):
+        return "n/a"
+    return "met" if all(met) else ("missed" if not any(met) else "mixed")
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    rounds = results["rounds"]
+    head = "| metric | " + " | ".join(f"round {i + 1}" for i in range(len(rounds))) + " | target | verdict |"
+    lines = [head, "|" + " --- |" * (len(rounds) + 3)]
+    for label, fn, target, check in ROWS:
+        cells = " | ".join(_cell(fn, r) for r in rounds)
+        lines.append(f"| {label} | {cells} | {target} | {_verdict(check, rounds)} |")
+    return "\n".join(lines)
+
+
+def imports_table(results: dict[str, Any]) -> str:
+    lines = [
+        "| function | handler module | cold import (ms) | own code (ms) | dependencies (ms) "
+        "| costliest dependencies (ms) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in results["imports"].items():
+        top = ", ".join(f"{k} {v}" for k, v in row["top_dependencies_ms"].items())
+        cells = [name, row["module"], row["total_ms"], row["own_ms"], row["dependencies_ms"], top]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def translation_table(results: dict[str, Any]) -> str:
+    t = results["translation"]
+    return "\n".join(
+        [
+            "| translation (shared/chat, recorded 64-token stream) | CPU per upstream event (µs) |",
+            "| --- | --- |",
+            f"| parse only (SSE + JSON + chunk -> canonical) | {t['parse_us']} |",
+            f"| OpenAI upstream -> OpenAI client | {t['openai_to_openai_us']} |",
+            f"| OpenAI upstream -> Anthropic client | {t['openai_to_anthropic_us']} |",
+        ]
+    )
+
+
+def print_report(results: dict[str, Any]) -> None:
+    print(markdown_table(results))
+    print()
+    print(translation_table(results))
+    print()
+    print(imports_table(results))

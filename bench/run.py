@@ -1,0 +1,180 @@
+"""``make bench``: the gateway's overhead, CPU, AWS calls, throughput, RSS, import and translation costs.
+
+One run starts two fake upstreams (../shared/bench/fake_upstream.py: 64 and 512 tokens per
+answer) and the instrumented local stack (bench/stack.py) whose catalog routes model ``bench`` to
+the first and ``bench-long`` to the second. Every figure is measured twice (rounds), each time
+against the upstream called directly in the same round. Nothing is asserted: the table shows the
+figures and the targets of issue 6/10; the JSON has everything (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import client
+from bench.aws_calls import analyse
+from bench.imports import import_times
+from bench.processes import (
+    REPO,
+    PeakRss,
+    Started,
+    bench_events,
+    cpu_seconds,
+    make_cold,
+    set_stub,
+    start_fake_upstream,
+    start_stack,
+)
+from bench.report import print_report
+from bench.translate import record_stream, translation_costs
+
+SHORT, LONG = 64, 512
+
+
+def write_catalog(directory: Path, short: Started, long: Started) -> Path:
+    from shared.catalog.loader import load_catalog_file
+
+    qwen3 = next(m for m in load_catalog_file().models if m.id == "qwen3")
+    models = []
+    for model_id, upstream in (("bench", short), ("bench-long", long)):
+        entry = qwen3.model_copy(update={"id": model_id, "display_name": model_id, "persona": None})
+        doc = entry.model_dump(mode="json")
+        doc["routes"] = [{"provider": "openai", "base_url": f"{upstream.base_url}/v1", "model": model_id}]
+        models.append(doc)
+    path = directory / "bench-catalog.json"
+    path.write_text(json.dumps({"models": models}), encoding="utf-8")
+    return path
+
+
+async def measure_cpu(pid: int, work: Any) -> tuple[Any, float]:
+    before = cpu_seconds(pid)
+    result = await work
+    return result, cpu_seconds(pid) - before
+
+
+async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -> dict[str, Any]:
+    stack, moto_pid = procs["stack"], procs["moto_pid"]
+    short, long = procs["short"], procs["long"]
+    direct = client.Target(short.base_url, "bench")
+    direct_long = client.Target(long.base_url, "bench-long")
+    auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
+    gateway = client.Target(stack.base_url, "bench", auth)
+    gateway_long = client.Target(stack.base_url, "bench-long", auth)
+    out: dict[str, Any] = {}
+
+    out["direct_seq"], _ = await measure_cpu(short.process.pid, client.sequential(direct, args.seq))
+    bench_events(stack, reset=True)
+    make_cold(stack)  # the first request of the phase (a warm-up one) pays the cold lookups
+    moto_before = cpu_seconds(moto_pid)
+    out["gateway_seq"], cpu = await measure_cpu(stack.process.pid, client.sequential(gateway, args.seq))
+    out["gateway_cpu_ms_per_request"] = round(cpu * 1000 / (args.seq + 10), 3)
+    out["moto_cpu_ms_per_request"] = round((cpu_seconds(moto_pid) - moto_before) * 1000 / (args.seq + 10), 3)
+    out["aws_calls"] = analyse(bench_events(stack, reset=True))
+
+    out["direct_stream"] = await client.streaming(direct, args.stream)
+    out["gateway_stream"], cpu_short = await measure_cpu(
+        stack.process.pid, client.streaming(gateway, args.stream)
+    )
+    out["direct_stream_long"] = await client.streaming(direct_long, args.stream)
+    out["gateway_stream_long"], cpu_long = await measure_cpu(
+        stack.process.pid, client.streaming(gateway_long, args.stream)
+    )
+    runs = args.stream + 5
+    out["gateway_cpu_ms_per_stream_64"] = round(cpu_short * 1000 / runs, 3)
+    out["gateway_cpu_ms_per_stream_512"] = round(cpu_long * 1000 / runs, 3)
+    out["gateway_cpu_us_per_chunk"] = round((cpu_long - cpu_short) * 1e6 / runs / (LONG - SHORT), 2)
+
+    with PeakRss({"upstream": short.process.pid}) as rss_direct:
+        out["direct_tput"] = await client.throughput(direct, args.concurrency, args.seconds)
+    with PeakRss({"stack": stack.process.pid, "moto": moto_pid}) as rss_gateway:
+        out["gateway_tput"], cpu = await measure_cpu(
+            stack.process.pid, client.throughput(gateway, args.concurrency, args.seconds)
+        )
+    out["gateway_tput_cpu_ms_per_request"] = round(cpu * 1000 / max(1, out["gateway_tput"]["requests"]), 3)
+    out["rss_peak_mb"] = {k: round(v, 1) for k, v in {**rss_direct.peaks, **rss_gateway.peaks}.items()}
+    out.update(await stubbed_phases(args, stack, gateway))
+    return out
+
+
+async def stubbed_phases(args: argparse.Namespace, stack: Started, gateway: client.Target) -> dict[str, Any]:
+    """The same gateway with the request path's AWS calls answered in process (no moto)."""
+    out: dict[str, Any] = {}
+    set_stub(stack, True)
+    try:
+        out["stub_seq"], cpu = await measure_cpu(stack.process.pid, client.sequential(gateway, args.seq))
+        out["stub_cpu_ms_per_request"] = round(cpu * 1000 / (args.seq + 10), 3)
+        out["stub_stream"] = await client.streaming(gateway, args.stream)
+        with PeakRss({"stack": stack.process.pid}) as rss:
+            out["stub_tput"], cpu = await measure_cpu(
+                stack.process.pid, client.throughput(gateway, args.concurrency, args.seconds)
+            )
+        out["stub_tput_cpu_ms_per_request"] = round(cpu * 1000 / max(1, out["stub_tput"]["requests"]), 3)
+        out["stub_rss_peak_mb"] = round(rss.peaks.get("stack", 0.0), 1)
+    finally:
+        set_stub(stack, False)
+    return out
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))
+    started: list[Started] = []
+    try:
+        short, long = start_fake_upstream(SHORT, workdir), start_fake_upstream(LONG, workdir)
+        started += [short, long]
+        stack, values = start_stack(write_catalog(workdir, short, long), workdir)
+        started.append(stack)
+        procs = {"stack": stack, "short": short, "long": long, "moto_pid": int(values["MOTO_PID"])}
+        rounds = []
+        for number in range(args.rounds):
+            print(f"round {number + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
+            rounds.append(await one_round(args, procs, values["SLUICE_API_KEY"]))
+        translation = translation_costs(record_stream(short.base_url, "bench"))
+    finally:
+        for process in reversed(started):
+            process.stop()
+    print("import times ...", file=sys.stderr, flush=True)
+    return {
+        "config": {k: v for k, v in vars(args).items() if k != "out"},
+        "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "rounds": rounds,
+        "translation": translation,
+        "imports": import_times(args.import_repeats),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=150, help="sequential non-streaming requests per round")
+    parser.add_argument("--stream", type=int, default=30, help="sequential streaming requests per round")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0, help="throughput phase length")
+    parser.add_argument("--import-repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO / ".sluice" / "bench" / "results.json")
+    args = parser.parse_args()
+    began = time.monotonic()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    results = asyncio.run(run(args))
+    results["elapsed_s"] = round(time.monotonic() - began, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print_report(results)
+    print(f"\nJSON: {args.out}  ({results['elapsed_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The local stack as ``make bench`` runs it: the same gateway and function code, instrumented.
+
+Differences from ``python -m sluice.local``, all for measuring:
+- the rate limits are raised (every rule x 10^6): they are still checked and counted, in the same
+  DynamoDB transaction, but a benchmark's thousands of requests are not refused;
+- no SQS pollers: the usage consumer is another Lambda function when deployed, so its work is
+  not charged to the chat request (the usage events wait on the queue);
+- botocore event hooks count AWS calls, timestamped together with each request's start and its
+  upstream call, and ``GET /__bench/events`` hands them over (``/__bench/reset`` clears);
+- ``/__bench/cold`` empties the key and catalog caches (the next request is a cold one);
+- ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): botocore
+  still validates and serialises each call, but no HTTP request is signed, sent or parsed. What
+  remains is the gateway's own cost, without moto.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+EVENTS: list[tuple[float, str]] = []  # (time.perf_counter(), kind)
+_LOCK = threading.Lock()
+LIMIT_FACTOR = 1_000_000
+BENCH_CREDITS = 10_000_000
+
+
+def record(kind: str) -> None:
+    with _LOCK:
+        EVENTS.append((time.perf_counter(), kind))
+
+
+def raise_limits() -> None:
+    """Every policy row x LIMIT_FACTOR, before any module binds ``load_policy``."""
+    from shared.limits import policy
+
+    original = policy.load_policy
+
+    @lru_cache(maxsize=1)
+    def load_raised(path: Path = policy.POLICY_FILE) -> policy.Policy:
+        base = original(path)
+        rules = tuple(
+            replace(
+                rule,
+                free=policy.Window(rule.free.limit * LIMIT_FACTOR, rule.free.seconds),
+                pro=policy.Window(rule.pro.limit * LIMIT_FACTOR, rule.pro.seconds),
+            )
+            for rule in base.rules
+        )
+        return replace(base, rules=rules)
+
+    policy.load_policy = load_raised
+
+
+STUB = {"on": False}
+# Calls answered in process when the stub is on (the request path's; cold-cache reads still go to moto).
+STUBBED = {"dynamodb:TransactWriteItems", "dynamodb:BatchGetItem", "sqs:SendMessage"}
+
+
+def _stub_answer(operation: str, params: dict[str, Any]) -> Any:
+    """A well-formed answer to one call of the request path, as DynamoDB/SQS would give it."""
+    from botocore.awsrequest import AWSResponse
+
+    body = params.get("body") or b"{}"
+    request = json.loads(body) if isinstance(body, bytes | str) and body else {}
+    if operation == "dynamodb:BatchGetItem":
+        extra = {"count": {"N": "1"}, "balance": {"N": str(BENCH_CREDITS)}}
+        parsed: dict[str, Any] = {
+            "Responses": {
+                t: [{**key, **extra} for key in spec["Keys"]] for t, spec in request["RequestItems"].items()
+            },
+            "UnprocessedKeys": {},
+        }
+    elif operation == "sqs:SendMessage":
+        digest = hashlib.md5(str(request.get("MessageBody", "")).encode(), usedforsecurity=False).hexdigest()
+        parsed = {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": digest}
+    else:
+        parsed = {}
+    return AWSResponse(params.get("url", ""), 200, {}, None), parsed
+
+
+def count_aws_calls() -> None:
+    """Hooks on every boto3 client the functions build (``shared.adapters.aws.client``); with the
+    stub on, the request path's calls are answered in process (what the gateway costs without AWS)."""
+    from shared.adapters import aws
+
+    build = aws.client
+
+    def before(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        operation = f"{model.service_model.service_name}:{model.name}"
+        record(f"call:{operation}")
+        if STUB["on"] and operation in STUBBED:
+            return _stub_answer(operation, params)
+        return None
+
+    def after(model: Any, **_: Any) -> None:
+        record(f"done:{model.service_model.service_name}:{model.name}")
+
+    @lru_cache(maxsize=8)
+    def instrumented(service: str) -> Any:
+        client = build(service)
+        client.meta.events.register("before-call.*.*", before)
+        client.meta.events.register("after-call.*.*", after)
+        return client
+
+    aws.client = instrumented
+
+
+def mark_upstream_calls() -> None:
+    """An ``upstream`` event when a provider takes the pooled HTTP client to call the upstream."""
+    from shared.providers import openai_compat
+
+    take = openai_compat.upstream_client
+
+    def marked() -> Any:
+        record("upstream")
+        return take()
+
+    openai_compat.upstream_client = marked
+
+
+class BenchGateway:
+    """The local gateway, plus the ``/__bench`` endpoints and a ``request`` event per request."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/__bench/"):
+            await self._bench(scope, send)
+            return
+        if scope["type"] == "http":
+            record("request")
+        await self.gateway(scope, receive, send)
+
+    @staticmethod
+    async def _bench(scope: Scope, send: Send) -> None:
+        with _LOCK:
+            body = json.dumps({"pid": os.getpid(), "events": EVENTS}).encode()
+            if scope["path"] == "/__bench/reset":
+                EVENTS.clear()
+            elif scope["path"] == "/__bench/stub":
+                STUB["on"] = scope.get("query_string", b"") == b"on"
+            elif scope["path"] == "/__bench/cold":
+                from shared.adapters.catalog_store import clear_catalog_cache
+                from shared.auth.api_keys import clear_cache
+
+                clear_cache()  # the next request looks its key up again, and the catalog
+                clear_catalog_cache()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--env-file", type=Path, required=True)
+    parser.add_argument("--catalog-file", type=Path, required=True)
+    args = parser.parse_args()
+    raise_limits()
+    from sluice.local.stack import LocalStack, StackOptions
+
+    options = StackOptions(
+        port=args.port,
+        env_file=args.env_file,
+        catalog_file=args.catalog_file,
+        token_rate=0,
+        run_schedules=False,
+    )
+    stack = LocalStack(options)
+    try:
+        stack.start_backends()
+        count_aws_calls()
+        mark_upstream_calls()
+        from shared.credits.ledger import grant_credits
+        from sluice.local.seed import DEMO_ACCOUNT, seed_catalog, seed_demo_account
+
+        seed_catalog(options.catalog_file)
+        seeded = seed_demo_account(None)
+        grant_credits(DEMO_ACCOUNT, BENCH_CREDITS, source="admin", reference="bench", expires_at=None)
+        assert stack.moto is not None and stack.moto.process is not None, "bench/stack.py starts its own moto"
+        args.env_file.parent.mkdir(parents=True, exist_ok=True)
+        args.env_file.write_text(
+            f"SLUICE_API_KEY={seeded.raw_key}\nMOTO_PID={stack.moto.process.pid}\n"
+            f"SIMULATOR_PID={stack.simulator.pid if stack.simulator else ''}\n",
+            encoding="utf-8",
+        )
+        import uvicorn
+
+        gateway = BenchGateway(stack.build_gateway())
+        config = uvicorn.Config(
+            gateway, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False
+        )
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

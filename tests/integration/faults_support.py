@@ -1,0 +1,182 @@
+"""Fault injection helpers: log capture, failing AWS clients, and what every fault must leave behind.
+
+Whatever fails (an upstream, DynamoDB, SQS), a chat request must end with:
+- a well-formed error in the endpoint's wire format (or, once a stream has started, an error event),
+  never a stack trace, with ``X-Request-Id``;
+- nothing charged, once the usage events have been processed;
+- its usage event queued (or kept in the outbox when SQS fails), unless it was never admitted;
+- the request id in the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+from chat_support import chat_http, queued_usage_events
+
+from shared.adapters import usage_store
+from shared.observability import get_logger
+from shared.usage.events import UsageEvent
+from shared.usage.service import apply_usage_event
+
+OPENAI_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
+
+
+class LogCapture(logging.Handler):
+    """Every record of the platform's logger, formatted as Powertools writes it (JSON lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(get_logger().registered_formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture(name="logs")
+def log_capture() -> Iterator[LogCapture]:
+    """The platform's log lines of one test (import this fixture as ``log_capture``; use it as ``logs``)."""
+    capture = LogCapture()
+    logger = logging.getLogger(get_logger().service)
+    logger.addHandler(capture)
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+
+
+def client_error(code: str, operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, operation)
+
+
+class FailingClient:
+    """A boto3 client whose named methods raise ``error``; everything else goes to the real client."""
+
+    def __init__(self, real: Any, failing: dict[str, str]) -> None:
+        self._real = real
+        self._failing = failing  # method name -> error code
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._failing:
+
+            def fail(**kwargs: Any) -> Any:
+                self.calls.append(name)
+                operation = "".join(part.title() for part in name.split("_"))
+                raise client_error(self._failing[name], operation)
+
+            return fail
+        return getattr(self._real, name)
+
+
+def body_for(path: str, text: str, *, stream: bool = False, model: str = "qwen3") -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": text}]}
+    if path.endswith("/messages"):
+        body["max_tokens"] = 64
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def post(path: str, key: str, body: dict[str, Any]) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with chat_http() as http:
+            return await http.post(path, json=body, headers={"Authorization": f"Bearer {key}"})
+
+    return asyncio.run(go())
+
+
+@dataclass(frozen=True)
+class ErrorSeen:
+    """The error the client got: as a status and JSON body, or as an event inside a 200 stream."""
+
+    status: int
+    error_type: str
+    message: str
+    in_stream: bool
+
+
+def _stream_error(path: str, text: str) -> ErrorSeen | None:
+    """The terminating error event of an SSE body, checked to be well-formed for its format."""
+    datas = [line[len("data: ") :] for line in text.splitlines() if line.startswith("data: ")]
+    if path.endswith("/messages"):
+        events = [json.loads(d) for d in datas]
+        errors = [e for e in events if e.get("type") == "error"]
+        if not errors:
+            return None
+        assert events[-1] is errors[-1], "the error event ends the stream"
+        assert "event: error" in text
+        detail = errors[-1]["error"]
+    else:
+        done = bool(datas) and datas[-1] == "[DONE]"
+        chunks = [json.loads(d) for d in (datas[:-1] if done else datas)]
+        assert chunks, "a stream"
+        last = chunks[-1]
+        if "error" not in last:
+            return None
+        assert set(last) == {"error"}, f"the last chunk is an error chunk only, not {last}"
+        detail = last["error"]
+    assert isinstance(detail["message"], str) and detail["message"] and isinstance(detail["type"], str)
+    return ErrorSeen(200, detail["type"], detail["message"], in_stream=True)
+
+
+def _json_error(path: str, response: httpx.Response) -> ErrorSeen:
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body = response.json()
+    if path.endswith("/messages") or path.endswith("/count_tokens"):
+        assert body["type"] == "error" and set(body) == {"type", "error"}, body
+        detail = body["error"]
+        assert set(detail) == {"type", "message"}, detail
+    else:
+        assert set(body) == {"error"}, body
+        detail = body["error"]
+        assert set(detail) == {"message", "type", "code", "param"}, detail
+    assert isinstance(detail["message"], str) and detail["message"]
+    return ErrorSeen(response.status_code, detail["type"], detail["message"], in_stream=False)
+
+
+def well_formed_error(path: str, response: httpx.Response) -> ErrorSeen:
+    """The client-visible error, asserting its shape; fails if the request looked successful."""
+    assert response.headers.get("x-request-id"), "every response carries X-Request-Id"
+    assert "Traceback" not in response.text and 'File "' not in response.text, "no stack trace"
+    if response.status_code == 200:
+        assert response.headers["content-type"].startswith("text/event-stream"), response.text
+        seen = _stream_error(path, response.text)
+        assert seen is not None, "a failure must not look like a success"
+        return seen
+    assert response.status_code >= 400
+    return _json_error(path, response)
+
+
+def process_usage_events(queue_url: str) -> list[dict[str, Any]]:
+    """Apply every queued usage event (settle or release), as the usage consumer does."""
+    events = queued_usage_events(queue_url)
+    for event in events:
+        apply_usage_event(UsageEvent.model_validate(event))
+    return events
+
+
+def outbox_events() -> list[dict[str, Any]]:
+    return [json.loads(body) for _, body in usage_store.list_outbox(100)]
+
+
+@contextmanager
+def patched(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """A monkeypatch scope that ends before the test goes on (e.g. before the consumer runs)."""
+    with monkeypatch.context() as scope:
+        yield scope
