@@ -1,0 +1,115 @@
+"""Both wire formats through the chat endpoint to a Bedrock route (ConverseStream).
+
+The upstream is a fake speaking Bedrock's real binary event-stream protocol, reached by a real
+boto3 client (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``), so botocore parses the frames itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import anthropic
+import openai
+import pytest
+from chat_support import chat_http, chat_http2, install_catalog, queued_usage_events
+from fakes import bedrock_server as wire
+from fakes.bedrock_server import FakeBedrock
+
+from shared.catalog.models import UpstreamRoute
+from shared.providers import registry
+
+FRAMES = [
+    wire.event("messageStart", {"role": "assistant"}),
+    wire.event("contentBlockDelta", {"delta": {"text": "Checking."}, "contentBlockIndex": 0}),
+    wire.event("contentBlockStop", {"contentBlockIndex": 0}),
+    wire.event(
+        "contentBlockStart",
+        {"start": {"toolUse": {"toolUseId": "tu_9", "name": "get_weather"}}, "contentBlockIndex": 1},
+    ),
+    wire.event(
+        "contentBlockDelta", {"delta": {"toolUse": {"input": '{"city":"Paris"}'}}, "contentBlockIndex": 1}
+    ),
+    wire.event("contentBlockStop", {"contentBlockIndex": 1}),
+    wire.event("messageStop", {"stopReason": "tool_use"}),
+    wire.event(
+        "metadata",
+        {"usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13}, "metrics": {"latencyMs": 5}},
+    ),
+]
+WEATHER_OPENAI = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+WEATHER_ANTHROPIC = {"name": "get_weather", "input_schema": {"type": "object"}}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[FakeBedrock, str]]:
+    server = FakeBedrock()
+    with server.serve() as base_url:
+        yield server, base_url
+
+
+@pytest.fixture
+def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
+    server, base_url = fake
+    server.frames, server.delay, server.endless = list(FRAMES), 0.0, False
+    server.bodies.clear()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", base_url)
+    registry._provider.cache_clear()  # a fresh adapter, so its client is built with that endpoint
+    route = UpstreamRoute(provider="bedrock", model="anthropic.claude-sonnet-4", region="us-east-1")
+    install_catalog({"kimi-k2.6": [route]})
+    yield server
+    registry._provider.cache_clear()
+
+
+def test_openai_stream_from_a_bedrock_route(chat_world, bedrock) -> None:
+    async def go():
+        async with chat_http() as http:
+            client = openai.AsyncOpenAI(
+                base_url="http://sluice.test/v1", api_key=chat_world.pro.key, http_client=http
+            )
+            stream = await client.chat.completions.create(
+                model="kimi-k2.6",
+                stream=True,
+                stream_options={"include_usage": True},
+                messages=[{"role": "user", "content": "weather in Paris?"}],
+                tools=[WEATHER_OPENAI],
+            )
+            return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(go())
+
+    [sent] = bedrock.bodies
+    assert sent["messages"][0]["content"][0]["text"] == "weather in Paris?"
+    assert sent["toolConfig"]["tools"][0]["toolSpec"]["name"] == "get_weather"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    calls = [t for c in chunks if c.choices for t in (c.choices[0].delta.tool_calls or [])]
+    assert text == "Checking."
+    assert calls[0].function.name == "get_weather"
+    assert "".join(t.function.arguments or "" for t in calls) == '{"city":"Paris"}'
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        "tool_calls"
+    ]
+    assert chunks[-1].usage.prompt_tokens == 9 and chunks[-1].usage.completion_tokens == 4
+    [event] = queued_usage_events(chat_world.usage_queue)
+    assert event["provider"] == "bedrock" and event["charged"] and event["output_tokens"] == 4
+
+
+def test_anthropic_stream_from_a_bedrock_route(chat_world, bedrock) -> None:
+    async def go():
+        async with chat_http2() as http:
+            client = anthropic.AsyncAnthropic(
+                base_url="http://sluice.test", api_key=chat_world.pro.key, http_client=http
+            )
+            async with client.messages.stream(
+                model="kimi-k2.6",
+                max_tokens=512,
+                tools=[WEATHER_ANTHROPIC],
+                messages=[{"role": "user", "content": "weather in Paris?"}],
+            ) as stream:
+                return await stream.get_final_message()
+
+    final = asyncio.run(go())
+
+    assert [b.type for b in final.content] == ["text", "tool_use"]
+    assert final.content[1].input == {"city": "Paris"} and final.stop_reason == "tool_use"
+    assert final.usage.output_tokens == 4 and final.model == "kimi-k2.6"
