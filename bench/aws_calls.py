@@ -1,7 +1,7 @@
 """AWS calls per request, from the instrumented stack's timeline of sequential requests.
 
 Events (perf_counter, kind): ``request`` (a request arrived), ``call:<service>:<op>`` and
-``done:<service>:<op>`` (botocore before/after each call), ``upstream`` (the provider took the
+``done:<service>:<op>`` (before/after each AWS call), ``upstream`` (the provider took the
 HTTP client to call the upstream). Requests were sent one at a time, so the ``request`` events
 cut the timeline into one segment per request. A round trip *before the upstream call* is one that
 completed before the ``upstream`` event of its segment: the request waited for it.

@@ -8,14 +8,15 @@ Differences from ``python -m sluice.local``, all for measuring:
 - botocore event hooks count AWS calls, timestamped together with each request's start and its
   upstream call, and ``GET /__bench/events`` hands them over (``/__bench/reset`` clears);
 - ``/__bench/cold`` empties the key and catalog caches (the next request is a cold one);
-- ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): botocore
-  still validates and serialises each call, but no HTTP request is signed, sent or parsed. What
-  remains is the gateway's own cost, without moto.
+- ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): each call
+  is still serialised and signed (shared/adapters/aws_json.py), but no HTTP request is sent or
+  parsed. What remains is the gateway's own cost, without moto.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import os
@@ -67,41 +68,33 @@ STUB = {"on": False}
 STUBBED = {"dynamodb:TransactWriteItems", "dynamodb:BatchGetItem", "sqs:SendMessage"}
 
 
-def _stub_answer(operation: str, params: dict[str, Any]) -> Any:
+def _stub_answer(operation: str, request: dict[str, Any]) -> dict[str, Any]:
     """A well-formed answer to one call of the request path, as DynamoDB/SQS would give it."""
-    from botocore.awsrequest import AWSResponse
-
-    body = params.get("body") or b"{}"
-    request = json.loads(body) if isinstance(body, bytes | str) and body else {}
     if operation == "dynamodb:BatchGetItem":
         extra = {"count": {"N": "1"}, "balance": {"N": str(BENCH_CREDITS)}}
-        parsed: dict[str, Any] = {
+        return {
             "Responses": {
                 t: [{**key, **extra} for key in spec["Keys"]] for t, spec in request["RequestItems"].items()
             },
             "UnprocessedKeys": {},
         }
-    elif operation == "sqs:SendMessage":
+    if operation == "sqs:SendMessage":
         digest = hashlib.md5(str(request.get("MessageBody", "")).encode(), usedforsecurity=False).hexdigest()
-        parsed = {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": digest}
-    else:
-        parsed = {}
-    return AWSResponse(params.get("url", ""), 200, {}, None), parsed
+        return {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": digest}
+    return {}
 
 
 def count_aws_calls() -> None:
-    """Hooks on every boto3 client the functions build (``shared.adapters.aws.client``); with the
-    stub on, the request path's calls are answered in process (what the gateway costs without AWS)."""
-    from shared.adapters import aws
+    """Every AWS call is recorded: the boto3 clients' (``shared.adapters.aws.client``, cold paths)
+    through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its transport.
+    With the stub on, the hot path's calls are serialised and signed but answered in process."""
+    from shared.adapters import aws, aws_json
+    from shared.settings import get_settings
 
     build = aws.client
 
-    def before(model: Any, params: dict[str, Any], **_: Any) -> Any:
-        operation = f"{model.service_model.service_name}:{model.name}"
-        record(f"call:{operation}")
-        if STUB["on"] and operation in STUBBED:
-            return _stub_answer(operation, params)
-        return None
+    def before(model: Any, params: dict[str, Any], **_: Any) -> None:
+        record(f"call:{model.service_model.service_name}:{model.name}")
 
     def after(model: Any, **_: Any) -> None:
         record(f"done:{model.service_model.service_name}:{model.name}")
@@ -114,6 +107,29 @@ def count_aws_calls() -> None:
         return client
 
     aws.client = instrumented
+    real_send = aws_json.AwsJsonClient._send
+
+    async def send(client: aws_json.AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
+        name = f"{client.service.name}:{operation}"
+        record(f"call:{name}")
+        try:
+            if STUB["on"] and name in STUBBED:
+                region = get_settings().region
+                aws_json.signed_headers(
+                    client.service,
+                    operation,
+                    body,
+                    url=aws_json.endpoint_for(client.service, region),
+                    region=region,
+                    credentials=aws_json.current_credentials(),
+                    now=dt.datetime.now(dt.UTC),
+                )
+                return _stub_answer(name, json.loads(body))
+            return await real_send(client, operation, body)
+        finally:
+            record(f"done:{name}")
+
+    aws_json.AwsJsonClient._send = send  # type: ignore[method-assign,assignment]
 
 
 def mark_upstream_calls() -> None:

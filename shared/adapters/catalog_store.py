@@ -49,10 +49,16 @@ class CachedCatalog:
     _loaded_at: float = field(default=0.0)
 
     def get(self) -> Catalog:
-        now = time.monotonic()
-        if self._value is None or now - self._loaded_at > self.ttl:
-            self._value = read_catalog()
-            self._loaded_at = now
+        fresh = self.fresh()
+        if fresh is None:
+            fresh = self._value = read_catalog()
+            self._loaded_at = time.monotonic()
+        return fresh
+
+    def fresh(self) -> Catalog | None:
+        """The cached catalog if it is still fresh: no I/O, so callable on the event loop."""
+        if self._value is None or time.monotonic() - self._loaded_at > self.ttl:
+            return None
         return self._value
 
     def clear(self) -> None:
@@ -67,6 +73,11 @@ def current_catalog() -> Catalog:
     if _cache is None:
         _cache = CachedCatalog(ttl=get_settings().catalog_cache_seconds)
     return _cache.get()
+
+
+def cached_catalog() -> Catalog | None:
+    """``current_catalog`` if that needs no read, else None."""
+    return _cache.fresh() if _cache is not None else None
 
 
 def clear_catalog_cache() -> None:

@@ -7,12 +7,15 @@ so the tests inject them).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from shared.adapters.aws import dynamodb
+from shared.adapters.aws_json import AwsError, async_dynamodb
 from shared.settings import get_settings
 
 CONFLICT_RETRIES = 4
@@ -66,26 +69,74 @@ def increment(counter: CounterUpdate) -> int:
     return int(result["Attributes"]["count"]["N"])
 
 
-def transact(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -> None:
-    """All counters and ``extra_items`` (e.g. a credit reservation) in one all-or-nothing transaction."""
+def _items(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     items = [{"Update": {**_update(c), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for c in counters]
     items.extend(extra_items)
+    return items
+
+
+def _check_cancellation(reasons: list[dict[str, Any]], attempt: int) -> float:
+    """A cancelled transaction: ``AdmissionDenied`` if a condition failed, else the backoff before
+    retrying a ``TransactionConflict``; -1 when it must not be retried (the caller re-raises)."""
+    failed = next((i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"), None)
+    if failed is not None:
+        raise AdmissionDenied(failed, reasons[failed].get("Item"))
+    conflict = any(r.get("Code") == "TransactionConflict" for r in reasons)
+    if not conflict or attempt == CONFLICT_RETRIES:
+        return -1.0
+    return random.uniform(0.005, 0.02) * (2**attempt)
+
+
+def transact(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -> None:
+    """All counters and ``extra_items`` (e.g. a credit reservation) in one all-or-nothing transaction."""
+    items = _items(counters, extra_items)
     client = dynamodb()
     for attempt in range(CONFLICT_RETRIES + 1):
         try:
             client.transact_write_items(TransactItems=items)
             return
         except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            failed = next(
-                (i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"), None
-            )
-            if failed is not None:
-                raise AdmissionDenied(failed, reasons[failed].get("Item")) from exc
-            conflict = any(r.get("Code") == "TransactionConflict" for r in reasons)
-            if not conflict or attempt == CONFLICT_RETRIES:
+            delay = _check_cancellation(exc.response.get("CancellationReasons", []), attempt)
+            if delay < 0:
                 raise
-            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
+            time.sleep(delay)
+
+
+async def transact_async(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -> None:
+    """``transact`` on the event loop (shared/adapters/aws_json.py), for the chat hot path.
+
+    Each attempt has its own ``ClientRequestToken``: a transport retry of a transaction whose
+    answer was lost is then a no-op at DynamoDB instead of a second count and reservation.
+    """
+    params: dict[str, Any] = {"TransactItems": _items(counters, extra_items)}
+    for attempt in range(CONFLICT_RETRIES + 1):
+        params["ClientRequestToken"] = uuid.uuid4().hex
+        try:
+            await async_dynamodb().call("TransactWriteItems", params)
+            return
+        except AwsError as error:
+            if error.code != "TransactionCanceledException":
+                raise
+            delay = _check_cancellation(error.body.get("CancellationReasons", []), attempt)
+            if delay < 0:
+                raise
+            await asyncio.sleep(delay)
+
+
+async def increment_async(counter: CounterUpdate) -> int:
+    """``increment`` on the event loop."""
+    params = {
+        **_update(counter),
+        "ReturnValues": "UPDATED_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    try:
+        result = await async_dynamodb().call("UpdateItem", params)
+    except AwsError as error:
+        if error.code == "ConditionalCheckFailedException":
+            raise AdmissionDenied(0, error.body.get("Item")) from error
+        raise
+    return int(result["Attributes"]["count"]["N"])
 
 
 def read_counts(pks: list[str]) -> list[int]:

@@ -7,6 +7,7 @@ request id is logged.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 
@@ -14,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.adapters import usage_store
 from shared.adapters.aws import sqs
+from shared.adapters.aws_json import async_sqs
 from shared.observability import get_logger
 from shared.settings import get_settings
 from shared.usage.events import UsageEvent
@@ -36,6 +38,26 @@ def send_body(body: str) -> bool:
     return False
 
 
+async def send_body_async(body: str) -> bool:
+    """``send_body`` on the event loop (the chat hot path): the client retries with backoff."""
+    try:
+        await async_sqs().call(
+            "SendMessage", {"QueueUrl": get_settings().usage_queue_url, "MessageBody": body}
+        )
+    except Exception:  # whatever failed (SQS, credentials, the network): the outbox keeps the event
+        get_logger().warning("usage event not queued", exc_info=True)
+        return False
+    return True
+
+
+async def send_usage_event_async(event: UsageEvent) -> None:
+    """``send_usage_event`` for the chat hot path: SQS from the loop, the outbox (rare) in a thread."""
+    body = event.model_dump_json()
+    if await send_body_async(body):
+        return
+    await asyncio.to_thread(_keep_in_outbox, event.request_id, body)
+
+
 def send_usage_event(event: UsageEvent) -> None:
     """Queue the event for the usage consumer; on SQS failure keep it in the outbox. Never raises.
 
@@ -45,9 +67,13 @@ def send_usage_event(event: UsageEvent) -> None:
     body = event.model_dump_json()
     if send_body(body):
         return
+    _keep_in_outbox(event.request_id, body)
+
+
+def _keep_in_outbox(request_id: str, body: str) -> None:
     try:
-        usage_store.put_outbox(event.request_id, body)
+        usage_store.put_outbox(request_id, body)
     except (BotoCoreError, ClientError):
-        get_logger().exception("usage event lost", extra={"request_id": event.request_id})
+        get_logger().exception("usage event lost", extra={"request_id": request_id})
         return
-    get_logger().warning("usage event kept in the outbox", extra={"request_id": event.request_id})
+    get_logger().warning("usage event kept in the outbox", extra={"request_id": request_id})

@@ -48,7 +48,7 @@ def handle(message: StepMessage, receive_count: int, receipt_handle: str) -> str
     settings = get_settings()
     agent_queue.set_visibility(receipt_handle, settings.agent_step_lease_seconds + HOLD_MARGIN_S)
     try:
-        return asyncio.run(process(message))
+        return asyncio.run(_process_and_close(message))
     except StepBusy as busy:  # another copy of the message runs the step: come back after its lease
         agent_queue.set_visibility(receipt_handle, busy.seconds_left)
         raise
@@ -65,6 +65,16 @@ def _backoff(receive_count: int) -> int:
     settings = get_settings()
     delay = retry_delay(receive_count, settings.agent_retry_base_seconds, settings.agent_retry_max_seconds)
     return min(delay, int(LOCAL_RETRY_CAP_S)) if settings.environment == "local" else delay
+
+
+async def _process_and_close(message: StepMessage) -> str:
+    """``process`` on a loop of its own (one per delivery), closing that loop's AWS session."""
+    from shared.adapters.aws_json import close_session
+
+    try:
+        return await process(message)
+    finally:
+        await close_session()
 
 
 async def process(message: StepMessage) -> str:

@@ -66,21 +66,40 @@ def _load(digest: str) -> Caller | None:
     return Caller(key=record)
 
 
-def authenticate(headers: dict[str, str]) -> Caller:
-    """The caller behind the request's key, or ``InvalidApiKey`` (401)."""
-    settings = get_settings()
+def _digest(headers: dict[str, str]) -> str:
     raw = raw_key_from_headers(headers)
-    if raw is None or not looks_like_key(raw, settings.key_prefix):
+    if raw is None or not looks_like_key(raw, get_settings().key_prefix):
         raise InvalidApiKey()
-    digest = key_hash(raw)
-    now = time.monotonic()
-    entry = _cache.get(digest)
-    if entry is None or now - entry.loaded_at > settings.key_cache_seconds:
-        entry = _Entry(caller=_load(digest), loaded_at=now)
-        _cache[digest] = entry
+    return key_hash(raw)
+
+
+def _fresh(entry: _Entry | None) -> _Entry | None:
+    if entry is None or time.monotonic() - entry.loaded_at > get_settings().key_cache_seconds:
+        return None
+    return entry
+
+
+def _caller_of(entry: _Entry) -> Caller:
     if entry.caller is None:
         raise InvalidApiKey()
     return entry.caller
+
+
+def authenticate(headers: dict[str, str]) -> Caller:
+    """The caller behind the request's key, or ``InvalidApiKey`` (401)."""
+    digest = _digest(headers)
+    entry = _fresh(_cache.get(digest))
+    if entry is None:
+        entry = _Entry(caller=_load(digest), loaded_at=time.monotonic())
+        _cache[digest] = entry
+    return _caller_of(entry)
+
+
+def authenticate_cached(headers: dict[str, str]) -> Caller | None:
+    """The caller if this instance looked the key up recently (no I/O: callable on the event
+    loop), ``InvalidApiKey`` for a malformed or recently refused key, None when a lookup is due."""
+    entry = _fresh(_cache.get(_digest(headers)))
+    return None if entry is None else _caller_of(entry)
 
 
 def should_touch(caller: Caller) -> bool:

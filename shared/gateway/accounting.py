@@ -67,20 +67,25 @@ def usage_event(call: ChatCall, outcome: Outcome) -> UsageEvent:
     )
 
 
-def _finish_sync(call: ChatCall, outcome: Outcome) -> None:
-    from shared.adapters.usage_queue import send_usage_event
+def _release(call: ChatCall) -> None:
     from shared.credits.ledger import release
 
-    if not outcome.charged and call.reserved:
-        try:
-            release(call.caller.account_id, call.request_id)
-        except Exception:  # the usage consumer releases it too: the event below still says so
-            get_logger().exception("release failed", extra={"request_id": call.request_id})
-    send_usage_event(usage_event(call, outcome))
+    try:
+        release(call.caller.account_id, call.request_id)
+    except Exception:  # the usage consumer releases it too: the usage event still says so
+        get_logger().exception("release failed", extra={"request_id": call.request_id})
+
+
+async def _finish(call: ChatCall, outcome: Outcome) -> None:
+    from shared.adapters.usage_queue import send_usage_event_async
+
+    if not outcome.charged and call.reserved:  # not the hot path: boto3 in a worker thread
+        await asyncio.to_thread(_release, call)
+    await send_usage_event_async(usage_event(call, outcome))
 
 
 async def finish(call: ChatCall, outcome: Outcome) -> None:
     """Account for the call; shielded so that a client disconnect cannot skip it."""
     if call.admission is None:
         return
-    await asyncio.shield(asyncio.to_thread(_finish_sync, call, outcome))
+    await asyncio.shield(_finish(call, outcome))

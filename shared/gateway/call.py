@@ -20,7 +20,7 @@ from shared.gateway.passthrough import PassthroughProvider
 from shared.gateway.plan_gates import check_features_allowed
 from shared.gateway.routing import needs_of, select_models
 from shared.gateway.usage_limits import check_content, clamp_max_tokens
-from shared.limits.admission import Admission, admit
+from shared.limits.admission import Admission, admit_async
 from shared.limits.buckets import LimitFacts, LimitStatus, buckets_for, tightest
 from shared.limits.policy import Rule, load_policy
 from shared.observability import get_logger
@@ -76,7 +76,7 @@ _last_balance: dict[str, int] = {}
 def _rules(endpoint: str, account_id: str) -> list[Rule]:
     """The endpoint rows; public chat under the ``credit_balance`` preset uses the balance band."""
     policy = load_policy()
-    if endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance":
+    if _rules_are_static(endpoint):
         return policy.rules_for(endpoint)
     balance = _last_balance.get(account_id)
     if balance is None:  # once per account and instance; afterwards each response refreshes it
@@ -84,9 +84,18 @@ def _rules(endpoint: str, account_id: str) -> list[Rule]:
     return [*policy.rules_for(endpoint, "pre_auth"), *policy.balance_rules(balance)]
 
 
+def _rules_are_static(endpoint: str) -> bool:
+    """The rows need no balance (the usual case): no thread hop to read them."""
+    return endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance"
+
+
 async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.public") -> None:
     """The endpoint's rate limits and the credit reservation, all or nothing, in one transaction."""
-    rules = await asyncio.to_thread(_rules, endpoint, call.caller.account_id)
+    rules = (
+        load_policy().rules_for(endpoint)
+        if _rules_are_static(endpoint)
+        else await asyncio.to_thread(_rules, endpoint, call.caller.account_id)
+    )
     buckets = buckets_for(rules, call.caller.plan, facts)
     cost = call.reservation_cost
     reservation = (
@@ -96,7 +105,7 @@ async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.pu
         if cost > 0
         else []
     )
-    call.admission = await asyncio.to_thread(admit, buckets, reservation=reservation)
+    call.admission = await admit_async(buckets, reservation=reservation)
     call.reserved = cost
 
 
@@ -107,9 +116,7 @@ async def read_status(call: ChatCall) -> None:
         return
     pks = [b.item_key(admission.now) for b in admission.buckets]
     try:
-        counts, balance = await asyncio.to_thread(
-            admission_reads.counts_and_balance, pks, call.caller.account_id
-        )
+        counts, balance = await admission_reads.counts_and_balance(pks, call.caller.account_id)
     except Exception:  # the headers are a courtesy: a failed read must not fail an admitted request
         get_logger().warning("rate-limit and balance read failed", extra={"request_id": call.request_id})
         return

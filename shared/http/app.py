@@ -92,7 +92,10 @@ class RequestIdMiddleware:
 
 def _is_aws_failure(exc: Exception) -> bool:
     botocore = sys.modules.get("botocore.exceptions")
-    return botocore is not None and isinstance(exc, botocore.BotoCoreError | botocore.ClientError)
+    if botocore is not None and isinstance(exc, botocore.BotoCoreError | botocore.ClientError):
+        return True
+    aws_json = sys.modules.get("shared.adapters.aws_json")
+    return aws_json is not None and isinstance(exc, aws_json.AwsError)
 
 
 def _unexpected(exc: Exception, rid: str) -> SluiceError:

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from shared.adapters import ledger_store
-from shared.auth.api_keys import Caller, authenticate, should_touch, touch_last_used
+from shared.auth.api_keys import Caller, authenticate, authenticate_cached, should_touch, touch_last_used
 from shared.errors import InvalidApiKey, InvalidRequest, RequestTooLarge
 from shared.gateway.call import ChatCall
 from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, check_body_size
@@ -51,7 +51,8 @@ async def authenticate_chat(request: Request, raw: bytes, endpoint: str = "chat.
     """The caller, or 401; a failed attempt still counts against the IP (before-auth) limit."""
     headers = lower_headers(request)
     try:
-        caller = await asyncio.to_thread(authenticate, headers)
+        cached = authenticate_cached(headers)
+        caller = cached if cached is not None else await asyncio.to_thread(authenticate, headers)
     except InvalidApiKey:
         await enforce(request, endpoint, stage="pre_auth")  # 429 once the IP is over its limit
         raise

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from shared.adapters.catalog_store import current_catalog
+from shared.adapters.catalog_store import cached_catalog, current_catalog
 from shared.auth.api_keys import Caller
 from shared.catalog.models import Catalog
 from shared.chat.canonical import ChatRequest, ChatResponse
@@ -60,7 +60,10 @@ async def handle_chat(request: Request, fmt: ChatFormat) -> Response:
 
 async def _caller_and_catalog(request: Request, raw: bytes) -> tuple[Caller, Catalog]:
     """The key lookup and the catalog read overlap: each may cost a DynamoDB round trip when its
-    cache is cold, and neither blocks the event loop."""
+    cache is cold, and neither blocks the event loop (warm caches cost no thread hop)."""
+    cached = cached_catalog()
+    if cached is not None:
+        return await authenticate_chat(request, raw), cached
     catalog = asyncio.create_task(asyncio.to_thread(current_catalog))
     try:
         caller = await authenticate_chat(request, raw)

@@ -74,18 +74,37 @@ def admit(
 ) -> Admission:
     """Count the request in every bucket and reserve its credits, or refuse it with nothing consumed."""
     now = clock()
-    if not reservation and len(buckets) == 1:
-        try:
-            count = limit_store.increment(_counter(buckets[0], now))
-        except limit_store.AdmissionDenied as denied:
-            raise _refused(buckets[0], now) from denied
-        return Admission(buckets, now, counts=[count])
     try:
+        if not reservation and len(buckets) == 1:
+            return Admission(buckets, now, counts=[limit_store.increment(_counter(buckets[0], now))])
         limit_store.transact([_counter(b, now) for b in buckets], reservation or [])
     except limit_store.AdmissionDenied as denied:
-        if denied.index < len(buckets):
-            raise _refused(buckets[denied.index], now) from denied
-        raise InsufficientCredits(
-            "Not enough credits for this request. Buy a package or wait for your next grant."
-        ) from denied
+        raise _denial(buckets, now, denied) from denied
     return Admission(buckets, now)
+
+
+async def admit_async(
+    buckets: list[Bucket],
+    *,
+    reservation: list[dict[str, Any]] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Admission:
+    """``admit`` on the event loop, for the chat hot path (no worker thread, no botocore)."""
+    now = clock()
+    try:
+        if not reservation and len(buckets) == 1:
+            count = await limit_store.increment_async(_counter(buckets[0], now))
+            return Admission(buckets, now, counts=[count])
+        await limit_store.transact_async([_counter(b, now) for b in buckets], reservation or [])
+    except limit_store.AdmissionDenied as denied:
+        raise _denial(buckets, now, denied) from denied
+    return Admission(buckets, now)
+
+
+def _denial(buckets: list[Bucket], now: float, denied: limit_store.AdmissionDenied) -> Exception:
+    """A refused bucket is a 429 with its headers; a refused extra item, insufficient credits."""
+    if denied.index < len(buckets):
+        return _refused(buckets[denied.index], now)
+    return InsufficientCredits(
+        "Not enough credits for this request. Buy a package or wait for your next grant."
+    )

@@ -23,7 +23,8 @@ import pytest
 from botocore.exceptions import ClientError
 from chat_support import chat_http, queued_usage_events
 
-from shared.adapters import usage_store
+from shared.adapters import aws_json, usage_store
+from shared.adapters.aws_json import AwsError
 from shared.observability import get_logger
 from shared.usage.events import UsageEvent
 from shared.usage.service import apply_usage_event
@@ -65,12 +66,25 @@ def client_error(code: str, operation: str) -> ClientError:
 
 
 class FailingClient:
-    """A boto3 client whose named methods raise ``error``; everything else goes to the real client."""
+    """A boto3 client whose named methods raise ``error``; everything else goes to the real client.
 
-    def __init__(self, real: Any, failing: dict[str, str]) -> None:
+    It also stands in for the chat hot path's client (``shared.adapters.aws_json``): ``call`` of an
+    operation named in ``failing`` (as its boto3 method name) raises the ``AwsError`` DynamoDB or
+    SQS would have produced, after the client's own retries.
+    """
+
+    def __init__(self, real: Any, failing: dict[str, str], calls: list[str] | None = None) -> None:
         self._real = real
         self._failing = failing  # method name -> error code
-        self.calls: list[str] = []
+        self.calls: list[str] = [] if calls is None else calls
+
+    async def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        name = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+        if name in self._failing:
+            self.calls.append(name)
+            code = self._failing[name]
+            raise AwsError(operation, 503 if code == "ServiceUnavailable" else 400, code, "injected", {})
+        return await self._real.call(operation, params)
 
     def __getattr__(self, name: str) -> Any:
         if name in self._failing:
@@ -82,6 +96,25 @@ class FailingClient:
 
             return fail
         return getattr(self._real, name)
+
+
+class FailingTransport:
+    """The hot path's AWS client (``shared.adapters.aws_json``) sees ``code`` for every ``operation``
+    of ``service`` at the transport: its own retries run, and each attempt is recorded in ``calls``."""
+
+    def __init__(self, scope: pytest.MonkeyPatch, service: str, operation: str, code: str) -> None:
+        self.calls: list[str] = []
+        real_send = aws_json.AwsJsonClient._send
+        status = 503 if code == "ServiceUnavailable" else 400
+
+        async def send(client: aws_json.AwsJsonClient, op: str, body: bytes) -> dict[str, Any]:
+            if client.service.name == service and op == operation:
+                self.calls.append(op)
+                raise AwsError(op, status, code, "injected", {})
+            return await real_send(client, op, body)
+
+        scope.setattr(aws_json.AwsJsonClient, "_send", send)
+        scope.setattr(aws_json, "BACKOFF_BASE_S", 0.001)
 
 
 def body_for(path: str, text: str, *, stream: bool = False, model: str = "qwen3") -> dict[str, Any]:

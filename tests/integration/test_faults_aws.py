@@ -14,6 +14,7 @@ from faults_support import (
     ANTHROPIC_PATH,
     OPENAI_PATH,
     FailingClient,
+    FailingTransport,
     body_for,
     log_capture,  # noqa: F401 - the `logs` fixture
     outbox_events,
@@ -23,8 +24,17 @@ from faults_support import (
     well_formed_error,
 )
 
-from shared.adapters import admission_reads, key_store, ledger_store, limit_store, transactions, usage_queue
-from shared.adapters.aws import dynamodb, sqs
+from shared.adapters import (
+    admission_reads,
+    aws_json,
+    key_store,
+    ledger_store,
+    limit_store,
+    transactions,
+    usage_queue,
+)
+from shared.adapters.aws import dynamodb
+from shared.adapters.aws_json import async_dynamodb
 from shared.auth.api_keys import clear_cache
 from shared.gateway import router
 from shared.usage.outbox import resend_outbox
@@ -40,8 +50,14 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def throttle(scope: pytest.MonkeyPatch, module, *methods: str, code: str = THROTTLED) -> FailingClient:
+    """``module``'s DynamoDB client fails the named calls: its boto3 client, and the hot path's
+    client (``async_dynamodb``) where the module has one; both record into ``calls``."""
     failing = FailingClient(dynamodb(), dict.fromkeys(methods, code))
-    scope.setattr(module, "dynamodb", lambda: failing)
+    if hasattr(module, "dynamodb"):
+        scope.setattr(module, "dynamodb", lambda: failing)
+    if hasattr(module, "async_dynamodb"):
+        on_loop = FailingClient(async_dynamodb(), dict.fromkeys(methods, code), calls=failing.calls)
+        scope.setattr(module, "async_dynamodb", lambda: on_loop)
     return failing
 
 
@@ -114,11 +130,10 @@ def test_sqs_down_after_an_upstream_failure_keeps_the_event_in_the_outbox(
     path,
 ) -> None:
     with patched(monkeypatch) as scope:
-        failing = FailingClient(sqs(), {"send_message": "ServiceUnavailable"})
-        scope.setattr(usage_queue, "sqs", lambda: failing)
+        failing = FailingTransport(scope, "sqs", "SendMessage", "ServiceUnavailable")
         response = post(path, chat_world.pro.key, body_for(path, "[sim:fault=http_503] hi"))
 
-    assert failing.calls == ["send_message"] * usage_queue.SEND_ATTEMPTS
+    assert failing.calls == ["SendMessage"] * aws_json.MAX_ATTEMPTS, "retried, then kept"
     assert well_formed_error(path, response).status == 503
     rid = response.headers["x-request-id"]
     assert process_usage_events(chat_world.usage_queue) == []
@@ -135,10 +150,11 @@ def test_sqs_down_after_a_success_charges_once_when_the_outbox_is_resent(
     chat_world, logs, monkeypatch
 ) -> None:
     with patched(monkeypatch) as scope:
-        scope.setattr(usage_queue, "sqs", lambda: FailingClient(sqs(), {"send_message": THROTTLED}))
+        failing = FailingTransport(scope, "sqs", "SendMessage", THROTTLED)
         response = post(OPENAI_PATH, chat_world.pro.key, body_for(OPENAI_PATH, "hi"))
 
     assert response.status_code == 200, response.text
+    assert failing.calls == ["SendMessage"] * aws_json.MAX_ATTEMPTS
     rid = response.headers["x-request-id"]
     assert [(e["request_id"], e["charged"]) for e in outbox_events()] == [(rid, True)]
     assert rid in logs.text
