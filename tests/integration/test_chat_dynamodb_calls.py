@@ -1,6 +1,7 @@
 """How many AWS round trips a chat request costs, and how many of them the upstream call waits for.
 
-botocore event hooks on the function's own clients log every call. To tell the round trips a
+Every call is logged: botocore event hooks on the functions' boto3 clients, and a wrapper around
+the transport of the hot path's client (shared/adapters/aws_json.py). To tell the round trips a
 request *waits for* before its upstream call from those that overlap it, every DynamoDB call is
 slowed by ``DELAY_S``: the upstream (a recorder) then receives the request after roughly
 ``DELAY_S`` times the number of sequential round trips, and the calls running alongside the
@@ -27,6 +28,7 @@ from chat_support import (
 )
 
 from shared.adapters.aws import dynamodb, sqs
+from shared.adapters.aws_json import AwsJsonClient
 from shared.adapters.catalog_store import clear_catalog_cache
 from shared.auth.api_keys import clear_cache as clear_key_cache
 
@@ -49,17 +51,18 @@ class AwsCallLog:
 
     def __call__(self, model, params, **kwargs) -> None:
         body = json.loads(params.get("body") or b"{}") if model.metadata["protocol"] == "json" else {}
+        self.log(model.service_model.service_name, model.name, body)
+        if self.delay and model.service_model.service_name == "dynamodb":
+            time.sleep(self.delay)
+
+    def log(self, service: str, operation: str, body: dict) -> None:
         tables: Counter[str] = Counter()
         for item in body.get("TransactItems", []):
             tables.update(op["TableName"] for op in item.values())
         tables.update(body.get("RequestItems", {}).keys())
         if "TableName" in body:
             tables[body["TableName"]] += 1
-        self.calls.append(
-            AwsCall(f"{model.service_model.service_name}:{model.name}", time.monotonic(), tables)
-        )
-        if self.delay and model.service_model.service_name == "dynamodb":
-            time.sleep(self.delay)
+        self.calls.append(AwsCall(f"{service}:{operation}", time.monotonic(), tables))
 
     def between(self, start: float, end: float) -> list[AwsCall]:
         return [c for c in self.calls if start <= c.started < end]
@@ -80,9 +83,18 @@ class Measured:
 
 
 @pytest.fixture
-def setup(chat_world) -> Iterator[tuple[RecordingUpstream, AwsCallLog]]:
+def setup(chat_world, monkeypatch) -> Iterator[tuple[RecordingUpstream, AwsCallLog]]:
     upstream = RecordingUpstream()
     log = AwsCallLog(DELAY_S)
+    real_send = AwsJsonClient._send
+
+    async def logged_send(client: AwsJsonClient, operation: str, body: bytes) -> dict:
+        log.log(client.service.name, operation, json.loads(body))
+        if client.service.name == "dynamodb":
+            await asyncio.sleep(DELAY_S)
+        return await real_send(client, operation, body)
+
+    monkeypatch.setattr(AwsJsonClient, "_send", logged_send)
     with LoopbackServer(upstream) as server:
         install_catalog(routes={"qwen3": [openai_route(f"{server.url}/v1")]})
         for aws_client in (dynamodb(), sqs()):
