@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from shared.adapters.catalog_store import cached_catalog, current_catalog
 from shared.auth.api_keys import Caller
@@ -30,6 +30,7 @@ from shared.gateway.streaming import relay, start_stream
 from shared.http.app import request_id
 from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
 from shared.http.context import source_ip
+from shared.http.sse_response import SseResponse
 from shared.limits.buckets import LimitFacts
 from shared.providers.registry import provider_for
 
@@ -133,4 +134,4 @@ async def _stream(
     model = task.result().target.entry.id if task.done() else call.models[0].id
     body = relay(call, task, fmt.stream_renderer(call.request, model))
     headers = {**SSE_HEADERS, **success_headers(call, model)}
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
+    return SseResponse(body, media_type="text/event-stream", headers=headers)

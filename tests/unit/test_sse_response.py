@@ -1,0 +1,72 @@
+"""SseResponse: frames ready together leave in one write; a frame alone leaves at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from shared.http.sse_response import SseResponse
+
+
+class Client:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    @property
+    def writes(self) -> list[bytes]:
+        return [m["body"] for m in self.messages if m["type"] == "http.response.body" and m["more_body"]]
+
+
+def scope() -> dict[str, Any]:
+    return {"type": "http", "asgi": {"spec_version": "2.4"}}
+
+
+async def never_disconnects() -> dict[str, Any]:
+    await asyncio.Event().wait()
+    return {}
+
+
+def test_a_burst_is_one_write_and_frames_apart_are_separate_writes() -> None:
+    client = Client()
+    seen_before_second_burst: list[list[bytes]] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for frame in (b"a", b"b", b"c"):  # one upstream read: no wait between them
+            yield frame
+        await asyncio.sleep(0.01)  # the upstream is slow: what was ready has gone out by now
+        seen_before_second_burst.append(list(client.writes))
+        yield b"d"
+        await asyncio.sleep(0.01)
+        yield b"e"
+
+    asyncio.run(SseResponse(body())(scope(), never_disconnects, client.send))
+
+    assert seen_before_second_burst == [[b"abc"]]
+    assert client.writes == [b"abc", b"d", b"e"]
+    assert client.messages[0]["type"] == "http.response.start"
+    assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert dict(client.messages[0]["headers"])[b"content-type"].startswith(b"text/event-stream")
+
+
+def test_a_failing_body_stops_the_writer_and_sends_no_end() -> None:
+    client = Client()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"a"
+        await asyncio.sleep(0.01)
+        raise RuntimeError("upstream gone")
+
+    async def run() -> set[asyncio.Task[Any]]:
+        with pytest.raises(RuntimeError):
+            await SseResponse(body())(scope(), never_disconnects, client.send)
+        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+
+    assert asyncio.run(run()) == set(), "no writer task left behind"
+    assert client.writes == [b"a"]
+    assert not any(m.get("more_body") is False for m in client.messages)
