@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -206,9 +207,16 @@ def _session() -> aiohttp.ClientSession:
 
 def _forget_closed_loops() -> None:
     """Sessions of loops that ended without ``close_session``: nothing can be awaited on a closed
-    loop, and its connections went with it; detached, they are collected without a warning."""
+    loop, so the connector is closed at once (it only marks itself closed) and the session
+    detached; both are then collected without an "unclosed" warning."""
     for loop in [loop for loop in _sessions if loop.is_closed()]:
-        _sessions.pop(loop).detach()
+        session = _sessions.pop(loop)
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            closing = connector.close().__await__()  # completes without suspending on a closed loop
+            with contextlib.suppress(StopIteration):
+                closing.send(None)
 
 
 async def close_session() -> None:
