@@ -4,8 +4,8 @@ Why not boto3 here: measured on this project's 2-core machine, one botocore call
 of client CPU (parameter validation, serialisation, an event system with a dozen hooks per call,
 urllib3 and ``http.client``) and runs in a worker thread so as not to block the loop; a chat
 request makes three (admission, the header read, the usage event). The same calls as one signed
-POST through a pooled aiohttp session cost a fraction of that (docs/BENCHMARKS.md). boto3 stays
-everywhere else: cold paths, other functions, the scheduled jobs.
+POST over a kept-alive connection (shared/adapters/aws_http.py) cost a fraction of that
+(docs/BENCHMARKS.md). boto3 stays everywhere else: cold paths, other functions, scheduled jobs.
 
 What boto3 would have done and this module does too: SigV4 signing (with the session token),
 credentials from the environment (what Lambda provides) or botocore's provider chain, endpoint
@@ -18,8 +18,6 @@ a lost response pass an idempotency token (``ClientRequestToken`` of TransactWri
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -28,18 +26,14 @@ import os
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from shared.adapters.aws_http import ConnectionPool
 from shared.settings import get_settings
-
-if TYPE_CHECKING:
-    import aiohttp
 
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_S = 0.025
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 5.0
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -182,48 +176,26 @@ def _error_code(raw_type: str) -> str:
     return raw_type.rsplit("#", 1)[-1].split(":", 1)[0]
 
 
-# One session per event loop: Lambda keeps one loop for the instance's life (uvicorn); a process
-# that runs a loop per job (asyncio.run) closes its session with ``close_session`` at the end.
-_sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+# One connection pool per event loop: Lambda keeps one loop for the instance's life (uvicorn); a
+# process that runs a loop per job (asyncio.run) closes its pool with ``close_session`` at the end.
+_pools: dict[asyncio.AbstractEventLoop, ConnectionPool] = {}
 
 
-def _session() -> aiohttp.ClientSession:
-    import aiohttp
-
+def _pool() -> ConnectionPool:
     loop = asyncio.get_running_loop()
-    session = _sessions.get(loop)
-    if session is None or session.closed:
-        _forget_closed_loops()
-        if not _sessions:
-            atexit.register(_forget_closed_loops)  # quiet exit for the loops that ended before it
-        connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=50, ttl_dns_cache=300)
-        timeout = aiohttp.ClientTimeout(sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_TIMEOUT_S)
-        session = aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
-        )
-        _sessions[loop] = session
-    return session
-
-
-def _forget_closed_loops() -> None:
-    """Sessions of loops that ended without ``close_session``: nothing can be awaited on a closed
-    loop, so the connector is closed at once (it only marks itself closed) and the session
-    detached; both are then collected without an "unclosed" warning."""
-    for loop in [loop for loop in _sessions if loop.is_closed()]:
-        session = _sessions.pop(loop)
-        connector = session.connector
-        session.detach()
-        if connector is not None:
-            closing = connector.close().__await__()  # completes without suspending on a closed loop
-            with contextlib.suppress(StopIteration):
-                closing.send(None)
+    pool = _pools.get(loop)
+    if pool is None:
+        for ended in [ended for ended in _pools if ended.is_closed()]:
+            del _pools[ended]  # its sockets went with the loop
+        pool = _pools[loop] = ConnectionPool()
+    return pool
 
 
 async def close_session() -> None:
-    """Close this loop's session (``asyncio.run`` callers)."""
-    session = _sessions.pop(asyncio.get_running_loop(), None)
-    if session is not None:
-        await session.close()
+    """Close this loop's connections (``asyncio.run`` callers)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        pool.close()
 
 
 class AwsJsonClient:
@@ -240,7 +212,7 @@ class AwsJsonClient:
             except AwsError as error:
                 if not error.retryable or attempt + 1 == MAX_ATTEMPTS:
                     raise
-            except (OSError, TimeoutError, _client_error()) as error:
+            except (OSError, TimeoutError) as error:
                 if attempt + 1 == MAX_ATTEMPTS:
                     raise AwsError(operation, 0, "ConnectionError", type(error).__name__, {}) from error
             await asyncio.sleep(random.uniform(0, BACKOFF_BASE_S * 2**attempt))
@@ -258,24 +230,17 @@ class AwsJsonClient:
             credentials=current_credentials(),
             now=dt.datetime.now(dt.UTC),
         )
-        async with _session().post(url, data=body, headers=headers) as response:
-            raw = await response.read()
-            status = response.status
+        answer = await _pool().post(url, headers, body)
+        raw, status = bytes(answer.body), answer.status
         try:
             parsed = json.loads(raw) if raw else {}
         except ValueError:  # a proxy's HTML error page, a truncated body
             parsed = {}
         if status < 300:
             return parsed
-        code = _error_code(str(parsed.get("__type") or response.headers.get("x-amzn-errortype") or status))
+        code = _error_code(str(parsed.get("__type") or answer.headers.get("x-amzn-errortype") or status))
         message = str(parsed.get("message") or parsed.get("Message") or "")
         raise AwsError(operation, status, code, message, parsed)
-
-
-def _client_error() -> type[Exception]:
-    import aiohttp
-
-    return aiohttp.ClientError
 
 
 _clients: dict[str, AwsJsonClient] = {}
