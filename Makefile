@@ -72,6 +72,7 @@ fuzz: $(VENV)/.installed
 # uses ../shared/bench/fake_upstream.py (SLUICE_SHARED_BENCH=<dir> to point elsewhere). Under 5 minutes.
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
+	$(PY) -m bench.aws_client
 
 clean:
 	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache
