@@ -19,16 +19,29 @@ def validation_error(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(f"{param}: {message}" if param else message, param=param)
 
 
+async def read_limited(request: Request, max_bytes: int, too_large: str) -> bytes:
+    """The raw body, refused (413, ``too_large``) as soon as it is known to exceed ``max_bytes``:
+    from its Content-Length, or while it arrives, before it is all read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise RequestTooLarge(too_large)
+    chunks: list[bytes] = []
+    size = 0
+    stream = request.stream()
+    try:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > max_bytes:
+                raise RequestTooLarge(too_large)
+            chunks.append(chunk)
+    finally:
+        await stream.aclose()  # a refused body leaves the generator unfinished: close it here
+    return b"".join(chunks)
+
+
 async def read_json(request: Request, max_bytes: int) -> Any:
     """The body as JSON, refusing more than ``max_bytes`` before parsing it."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise RequestTooLarge(f"Request body exceeds the {max_bytes // 1024} KB limit.")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > max_bytes:
-            raise RequestTooLarge(f"Request body exceeds the {max_bytes // 1024} KB limit.")
+    raw = await read_limited(request, max_bytes, f"Request body exceeds the {max_bytes // 1024} KB limit.")
     if not raw:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:

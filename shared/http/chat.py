@@ -10,9 +10,10 @@ from starlette.requests import Request
 
 from shared.adapters import ledger_store
 from shared.auth.api_keys import Caller, authenticate, authenticate_cached, should_touch, touch_last_used
-from shared.errors import InvalidApiKey, InvalidRequest, RequestTooLarge
+from shared.errors import InvalidApiKey, InvalidRequest
 from shared.gateway.call import ChatCall
 from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, check_body_size
+from shared.http.body import read_limited
 from shared.http.limits import enforce
 
 
@@ -22,17 +23,9 @@ def lower_headers(request: Request) -> dict[str, str]:
 
 async def read_body(request: Request) -> bytes:
     """The raw body, refused above the largest plan's limit before it is all read."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_ANY_PLAN:
-        raise RequestTooLarge(f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_ANY_PLAN:
-            raise RequestTooLarge(f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_limited(
+        request, MAX_BODY_ANY_PLAN, f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB."
+    )
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
