@@ -29,7 +29,7 @@ from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.chat.to_anthropic import request_to_anthropic
 from shared.errors import UpstreamError
 from shared.providers.base import UpstreamCallFailed, failed_connect, failed_status, failed_timeout
-from shared.providers.http_client import upstream_client
+from shared.providers.http_client import finish_body, upstream_client
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 type Json = dict[str, Any]
@@ -197,20 +197,22 @@ async def _stream_events(
 
 
 async def _read_events(response: httpx.Response) -> AsyncIterator[tuple[str, Json]]:
-    async for item in _sse(response):
+    body = response.aiter_bytes()
+    async for item in _sse(body):
         data = _event_data(item.data)
         kind = str(data.get("type"))
         if kind == "error":
             raise stream_error_failure(data)
         yield item.event or kind, data
         if kind == "message_stop":
+            await finish_body(body)
             return
     raise UpstreamCallFailed("upstream stream ended before message_stop", retryable=True)
 
 
-async def _sse(response: httpx.Response) -> AsyncIterator[SseEvent]:
+async def _sse(body: AsyncIterator[bytes]) -> AsyncIterator[SseEvent]:
     parser = SseParser()
-    async for raw in response.aiter_bytes():
+    async for raw in body:
         for item in parser.feed(raw):
             yield item
     for item in parser.finish():

@@ -23,7 +23,7 @@ from shared.chat.stream_openai import OpenAIChunkParser
 from shared.chat.to_openai import request_to_openai
 from shared.errors import UpstreamError
 from shared.providers.base import UpstreamCallFailed, failed_connect, failed_status, failed_timeout
-from shared.providers.http_client import upstream_client
+from shared.providers.http_client import finish_body, upstream_client
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 
@@ -100,9 +100,11 @@ class OpenAICompatibleProvider:
 async def _events(response: httpx.Response) -> AsyncIterator[ev.StreamEvent]:
     sse, chunks = SseParser(), OpenAIChunkParser()
     finished = False
-    async for raw in response.aiter_bytes():
+    body = response.aiter_bytes()
+    async for raw in body:
         for item in sse.feed(raw):
             if item.data.strip() == "[DONE]":
+                await finish_body(body)
                 return
             for event in chunks.feed(_chunk(item.data)):
                 finished = finished or isinstance(event, ev.Finish)

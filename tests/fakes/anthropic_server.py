@@ -55,6 +55,7 @@ FAILURES: dict[str, tuple[int, str, str, dict[str, str]]] = {
 class Received:
     body: dict[str, Any]
     headers: dict[str, str]
+    port: int = 0  # the client's port: one per connection
 
 
 @dataclass
@@ -77,7 +78,9 @@ class FakeAnthropic:
         if request.headers.get("anthropic-version") != VERSION:
             return _error(400, "invalid_request_error", "anthropic-version header is required")
         body = await request.json()
-        self.received.append(Received(body, dict(request.headers)))
+        self.received.append(
+            Received(body, dict(request.headers), request.client.port if request.client else 0)
+        )
         model = str(body.get("model"))
         if model in FAILURES:
             status, kind, message, headers = FAILURES[model]

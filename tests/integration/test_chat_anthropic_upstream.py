@@ -130,3 +130,27 @@ def test_openai_format_is_translated_to_the_anthropic_upstream(chat_world, upstr
     assert choice.message.tool_calls[0].function.name == "get_weather"
     assert choice.message.tool_calls[0].function.arguments.replace(" ", "") == '{"city":"Paris"}'
     assert completion.model == "kimi-k2.6"
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])
+def test_streams_leave_the_upstream_connection_reusable(chat_world, upstream, path) -> None:
+    """The rest of the body after ``message_stop`` is read, so the next stream reuses the connection."""
+    body: dict = {
+        "model": "kimi-k2",
+        "max_tokens": 64,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+
+    async def two_streams() -> None:
+        async with chat_http() as http:
+            for _ in range(2):
+                response = await http.post(
+                    path, json=body, headers={"Authorization": f"Bearer {chat_world.pro.key}"}
+                )
+                assert response.status_code == 200, response.text
+                assert "message_stop" in response.text or "[DONE]" in response.text
+
+    asyncio.run(two_streams())
+    ports = [r.port for r in upstream.received]
+    assert len(ports) == 2 and ports[0] == ports[1], ports

@@ -195,3 +195,41 @@ def test_the_openai_sdk_raises_on_the_error_event(chat_world, served) -> None:
     events = usage_events_when_sent(chat_world.usage_queue)
     assert [e["charged"] for e in events] == [False]
     assert chat_world.pro.balance() == 1000
+
+
+class PortRecorder:
+    """An upstream that notes the client port of each request (one port = one connection)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.ports: list[int] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            self.ports.append(scope["client"][1])
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+def test_streams_leave_the_upstream_connection_reusable(chat_world, served, path) -> None:
+    """After the last event, the rest of the upstream body is read, so the pooled connection
+    serves the next streamed call (no new TCP or TLS handshake per stream)."""
+    from sluice.simulator import SimulatorConfig
+    from sluice.simulator.app import create_app
+
+    upstream = PortRecorder(create_app(SimulatorConfig()))
+    with LoopbackServer(upstream) as up:
+        install_catalog(routes={"qwen3": [openai_route(f"{up.url}/v1")]})
+
+        async def two_streams() -> None:
+            async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+                headers = {"Authorization": f"Bearer {chat_world.pro.key}"}
+                for _ in range(2):
+                    body = chat_body("hello there", max_tokens=32)
+                    async with http.stream("POST", path, json=body, headers=headers) as response:
+                        assert response.status_code == 200
+                        text = (await response.aread()).decode()
+                    assert "[DONE]" in text or "message_stop" in text
+
+        asyncio.run(two_streams())
+    assert len(upstream.ports) == 2 and upstream.ports[0] == upstream.ports[1], upstream.ports
