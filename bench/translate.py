@@ -42,7 +42,8 @@ def _parse(raw: bytes) -> list[Any]:
     for item in sse.feed(raw):
         if item.data.strip() == "[DONE]":
             break
-        events.extend(chunks.feed(json.loads(item.data)))
+        parsed = chunks.feed_json(item.data)
+        events.extend(parsed if parsed is not None else chunks.feed(json.loads(item.data)))
     return events
 
 

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.chat import events as ev
 from shared.chat.canonical import Usage
 from shared.chat.from_openai import finish_from_openai, usage_from_openai
@@ -33,7 +35,22 @@ class OpenAIChunkParser:
         """The canonical events one upstream chunk carries."""
         if "error" in chunk and not chunk.get("choices"):
             return [_upstream_error(chunk["error"])]
-        parsed = validate_upstream(ChatCompletionChunk.model_validate, chunk, "stream chunk")
+        return self._events(validate_upstream(ChatCompletionChunk.model_validate, chunk, "stream chunk"))
+
+    def feed_json(self, data: str) -> list[ev.StreamEvent] | None:
+        """``feed`` straight from the chunk's JSON text: pydantic parses and validates in one pass
+        (less than half the CPU of ``json.loads`` then ``feed``). None when the text is not a
+        well-formed chunk: ``feed`` on the decoded object then says what is wrong."""
+        try:
+            parsed = ChatCompletionChunk.model_validate_json(data)
+        except ValidationError:
+            return None
+        extra = parsed.model_extra or {}
+        if "error" in extra and not parsed.choices:
+            return [_upstream_error(extra["error"])]
+        return self._events(parsed)
+
+    def _events(self, parsed: ChatCompletionChunk) -> list[ev.StreamEvent]:
         events: list[ev.StreamEvent] = []
         if not self._started:
             self._started = True

@@ -106,7 +106,10 @@ async def _events(response: httpx.Response) -> AsyncIterator[ev.StreamEvent]:
             if item.data.strip() == "[DONE]":
                 await finish_body(body)
                 return
-            for event in chunks.feed(_chunk(item.data)):
+            events = chunks.feed_json(item.data)
+            if events is None:  # not a well-formed chunk: decoded apart, for the exact error
+                events = chunks.feed(_chunk(item.data))
+            for event in events:
                 finished = finished or isinstance(event, ev.Finish)
                 yield event
     if not finished:  # some servers omit [DONE]; a stream cut before any finish reason is a failure

@@ -440,3 +440,28 @@ def test_sse_bytes_of_an_openai_stream_parse_back() -> None:
     parsed = feed_all(raw, 4)
     assert [json.loads(e.data) for e in parsed[:-1]] == chunks
     assert parsed[-1].data == "[DONE]"
+
+
+# --- feed_json: the same events from the chunk's JSON text ---------------------------------------
+
+JSON_CHUNKS = [
+    chunk({"role": "assistant", "content": ""}),
+    chunk({"reasoning_content": "think"}),
+    chunk({"content": "Hi \\u00e9 \U0001f600"}),
+    chunk({"tool_calls": [{"index": 0, "id": "t1", "function": {"name": "f", "arguments": '{"a"'}}]}),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}),
+    chunk({}, "tool_calls"),
+    chunk(None) | {"usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}},
+    {"error": {"message": "overloaded"}},
+]
+
+
+def test_feed_json_gives_the_same_events_as_feed() -> None:
+    by_dict, by_text = OpenAIChunkParser(new_tool_id=lambda: "g"), OpenAIChunkParser(new_tool_id=lambda: "g")
+    for item in JSON_CHUNKS:
+        assert by_text.feed_json(json.dumps(item)) == by_dict.feed(item), item
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '"text"', '{"choices": [{"index": "zero"}]}'])
+def test_feed_json_leaves_malformed_chunks_to_feed(text: str) -> None:
+    assert OpenAIChunkParser().feed_json(text) is None
