@@ -28,8 +28,8 @@ from shared.chat.sse import SseEvent, SseParser
 from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.chat.to_anthropic import request_to_anthropic
 from shared.errors import UpstreamError
-from shared.providers.base import UpstreamCallFailed, failed_connect, failed_status, failed_timeout
-from shared.providers.http_client import finish_body, upstream_client
+from shared.providers.base import UpstreamCallFailed, failed_status
+from shared.providers.http_client import finish_body, retry_after, transport_failures, upstream_client
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 type Json = dict[str, Any]
@@ -82,14 +82,6 @@ def _error_fields(payload: object) -> tuple[str | None, str]:
     return (str(kind) if kind else None), str(error.get("message") or "")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
 async def _raise_for_status(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
@@ -100,7 +92,7 @@ async def _raise_for_status(response: httpx.Response) -> None:
         payload = None
     kind, message = _error_fields(payload)
     status = OVERLOADED_STATUS if kind == "overloaded_error" else response.status_code
-    raise failed_status(status, code=kind, message=message, retry_after=_retry_after(response))
+    raise failed_status(status, code=kind, message=message, retry_after=retry_after(response))
 
 
 def stream_error_failure(event: Mapping[str, Any]) -> UpstreamCallFailed:
@@ -166,13 +158,10 @@ class AnthropicProvider:
 async def _post(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> Json:
     headers = _headers(route, betas)
     try:
-        response = await upstream_client().post(messages_url(route), json=body, headers=headers)
-        await _raise_for_status(response)
-        payload = response.json()
-    except httpx.TimeoutException as exc:
-        raise failed_timeout(exc) from exc
-    except httpx.TransportError as exc:
-        raise failed_connect(exc) from exc
+        with transport_failures():
+            response = await upstream_client().post(messages_url(route), json=body, headers=headers)
+            await _raise_for_status(response)
+            payload = response.json()
     except ValueError as exc:
         raise UpstreamCallFailed("upstream sent invalid JSON", retryable=True) from exc
     if not isinstance(payload, dict):
@@ -185,15 +174,11 @@ async def _stream_events(
 ) -> AsyncIterator[tuple[str, Json]]:
     headers = _headers(route, betas)
     request = upstream_client().stream("POST", messages_url(route), json=body, headers=headers)
-    try:
+    with transport_failures():
         async with request as response:
             await _raise_for_status(response)
             async for item in _read_events(response):
                 yield item
-    except httpx.TimeoutException as exc:
-        raise failed_timeout(exc) from exc
-    except httpx.TransportError as exc:
-        raise failed_connect(exc) from exc
 
 
 async def _read_events(response: httpx.Response) -> AsyncIterator[tuple[str, Json]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from shared.settings import get_settings
@@ -57,3 +58,28 @@ async def finish_body(body: AsyncIterator[bytes]) -> None:
                     return
     except TimeoutError:
         return
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The upstream's ``Retry-After`` in seconds, when it gave a number."""
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def transport_failures() -> Iterator[None]:
+    """httpx timeouts and transport errors inside the block, as the router's ``UpstreamCallFailed``
+    (retried, then the next route; shared/gateway/router.py)."""
+    import httpx
+
+    from shared.providers.base import failed_connect, failed_timeout
+
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise failed_timeout(exc) from exc
+    except httpx.TransportError as exc:
+        raise failed_connect(exc) from exc

@@ -22,8 +22,8 @@ from shared.chat.sse import SseParser
 from shared.chat.stream_openai import OpenAIChunkParser
 from shared.chat.to_openai import request_to_openai
 from shared.errors import UpstreamError
-from shared.providers.base import UpstreamCallFailed, failed_connect, failed_status, failed_timeout
-from shared.providers.http_client import finish_body, upstream_client
+from shared.providers.base import UpstreamCallFailed, failed_status
+from shared.providers.http_client import finish_body, retry_after, transport_failures, upstream_client
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 
@@ -46,20 +46,12 @@ def _error_fields(body: bytes) -> tuple[str | None, str]:
     return (str(code) if code else None), str(error.get("message") or "")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
 async def _raise_for_status(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
     body = await response.aread()
     code, message = _error_fields(body)
-    raise failed_status(response.status_code, code=code, message=message, retry_after=_retry_after(response))
+    raise failed_status(response.status_code, code=code, message=message, retry_after=retry_after(response))
 
 
 class OpenAICompatibleProvider:
@@ -69,13 +61,10 @@ class OpenAICompatibleProvider:
         body = request_to_openai(replace(request, stream=False))
         url = expand_base_url(route.base_url) + "/chat/completions"
         try:
-            response = await upstream_client().post(url, json=body, headers=_headers(route))
-            await _raise_for_status(response)
-            payload = response.json()
-        except httpx.TimeoutException as exc:
-            raise failed_timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise failed_connect(exc) from exc
+            with transport_failures():
+                response = await upstream_client().post(url, json=body, headers=_headers(route))
+                await _raise_for_status(response)
+                payload = response.json()
         except ValueError as exc:
             raise UpstreamCallFailed("upstream sent invalid JSON", retryable=True) from exc
         try:
@@ -86,15 +75,11 @@ class OpenAICompatibleProvider:
     async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
         body = request_to_openai(replace(request, stream=True, include_usage=True))
         url = expand_base_url(route.base_url) + "/chat/completions"
-        try:
+        with transport_failures():
             async with upstream_client().stream("POST", url, json=body, headers=_headers(route)) as response:
                 await _raise_for_status(response)
                 async for event in _events(response):
                     yield event
-        except httpx.TimeoutException as exc:
-            raise failed_timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise failed_connect(exc) from exc
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[ev.StreamEvent]:
