@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,12 +75,10 @@ def admit(
 ) -> Admission:
     """Count the request in every bucket and reserve its credits, or refuse it with nothing consumed."""
     now = clock()
-    try:
-        if not reservation and len(buckets) == 1:
+    with _refusals(buckets, now):
+        if _one_bucket_alone(buckets, reservation):
             return Admission(buckets, now, counts=[limit_store.increment(_counter(buckets[0], now))])
         limit_store.transact([_counter(b, now) for b in buckets], reservation or [])
-    except limit_store.AdmissionDenied as denied:
-        raise _denial(buckets, now, denied) from denied
     return Admission(buckets, now)
 
 
@@ -91,14 +90,26 @@ async def admit_async(
 ) -> Admission:
     """``admit`` on the event loop, for the chat hot path (no worker thread, no botocore)."""
     now = clock()
-    try:
-        if not reservation and len(buckets) == 1:
+    with _refusals(buckets, now):
+        if _one_bucket_alone(buckets, reservation):
             count = await limit_store.increment_async(_counter(buckets[0], now))
             return Admission(buckets, now, counts=[count])
         await limit_store.transact_async([_counter(b, now) for b in buckets], reservation or [])
+    return Admission(buckets, now)
+
+
+def _one_bucket_alone(buckets: list[Bucket], reservation: list[dict[str, Any]] | None) -> bool:
+    """One UpdateItem (which returns the count) instead of a transaction."""
+    return not reservation and len(buckets) == 1
+
+
+@contextmanager
+def _refusals(buckets: list[Bucket], now: float) -> Iterator[None]:
+    """A denied admission item as the client's error."""
+    try:
+        yield
     except limit_store.AdmissionDenied as denied:
         raise _denial(buckets, now, denied) from denied
-    return Admission(buckets, now)
 
 
 def _denial(buckets: list[Bucket], now: float, denied: limit_store.AdmissionDenied) -> Exception:
