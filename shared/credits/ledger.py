@@ -18,7 +18,7 @@ import secrets
 import time
 from typing import Literal
 
-from shared.adapters import ledger_store
+from shared.adapters import ledger_store, reservation_store
 from shared.credits.allocation import allocate
 from shared.credits.models import Lot
 from shared.errors import InvalidRequest, ServiceUnavailable
@@ -76,11 +76,11 @@ def release(account_id: str, request_id: str, *, reason: str = "failed") -> bool
     True if this call released it; False if there was no open reservation (already released or
     settled, or never made): a second call changes nothing.
     """
-    res = ledger_store.get_reservation(account_id, request_id)
+    res = reservation_store.get_reservation(account_id, request_id)
     if res is None or res.state != "open":
         return False
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-    return ledger_store.release_reservation(res, now, reason)
+    return reservation_store.release_reservation(res, now, reason)
 
 
 def _lots_covering(account_id: str, cost: int) -> list[Lot]:
@@ -103,7 +103,7 @@ def settle(account_id: str, request_id: str, charge: int | None = None) -> bool:
     False if it was already settled or released (a redelivered usage event) or never reserved.
     """
     for attempt in range(SETTLE_ATTEMPTS):
-        res = ledger_store.get_reservation(account_id, request_id)
+        res = reservation_store.get_reservation(account_id, request_id)
         if res is None or res.state != "open":
             if res is None:
                 get_logger().warning("no reservation to settle", extra={"request_id": request_id})
@@ -116,7 +116,9 @@ def settle(account_id: str, request_id: str, charge: int | None = None) -> bool:
                 extra={"request_id": request_id, "uncovered": allocation.uncovered},
             )
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        outcome = ledger_store.settle_reservation(res, amount, allocation.takes, allocation.uncovered, now)
+        outcome = reservation_store.settle_reservation(
+            res, amount, allocation.takes, allocation.uncovered, now
+        )
         if outcome != "lots_changed":
             return outcome == "settled"
         time.sleep(random.uniform(0, 0.02 * 2**attempt))

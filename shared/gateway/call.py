@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field, replace
 
-from shared.adapters import admission_reads, ledger_store
+from shared.adapters import admission_reads, ledger_store, reservation_store
 from shared.auth.api_keys import Caller
 from shared.catalog.models import Catalog, ModelEntry
 from shared.chat.canonical import ChatRequest
@@ -99,7 +99,7 @@ async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.pu
     buckets = buckets_for(rules, call.caller.plan, facts)
     cost = call.reservation_cost
     reservation = (
-        ledger_store.reservation_items(
+        reservation_store.reservation_items(
             call.caller.account_id, call.request_id, cost, call.caller.key.key_id, _now_iso()
         )
         if cost > 0

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from shared.adapters.ledger_store import reservation_items
+from shared.adapters.reservation_store import reservation_items
 from shared.usage.events import UsageEvent
 
 BALANCE_ITEM, RESERVATION_ITEM = 0, 1

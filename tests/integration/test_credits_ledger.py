@@ -8,7 +8,7 @@ import boto3
 import pytest
 from credits_support import admit
 
-from shared.adapters import ledger_store
+from shared.adapters import ledger_store, reservation_store
 from shared.credits.ledger import balance, grant_credits, release, settle
 
 NOW = dt.datetime.now(dt.UTC)
@@ -120,7 +120,7 @@ def test_an_account_without_credits_is_refused(ddb) -> None:
 
 def test_reservation_items_refuse_a_zero_cost(aws) -> None:
     with pytest.raises(ValueError, match="at least one credit"):
-        ledger_store.reservation_items("acct", "r", 0, "key", "2025-01-01T00:00:00.000+00:00")
+        reservation_store.reservation_items("acct", "r", 0, "key", "2025-01-01T00:00:00.000+00:00")
 
 
 def test_a_lot_emptied_under_a_settlement_is_read_again(ddb, monkeypatch) -> None:
@@ -130,7 +130,7 @@ def test_a_lot_emptied_under_a_settlement_is_read_again(ddb, monkeypatch) -> Non
     grant_credits(account, 5, source="admin", reference="b", expires_at=None)
     assert admit(ddb, account, "r1", 1)
     assert admit(ddb, account, "r2", 2)
-    real = ledger_store.settle_reservation
+    real = reservation_store.settle_reservation
     attempts = []
 
     def racing(res, charge, takes, uncovered, at):
@@ -139,7 +139,7 @@ def test_a_lot_emptied_under_a_settlement_is_read_again(ddb, monkeypatch) -> Non
             assert settle(account, "r2")  # commits between r1's read and r1's write
         return real(res, charge, takes, uncovered, at)
 
-    monkeypatch.setattr(ledger_store, "settle_reservation", racing)
+    monkeypatch.setattr(reservation_store, "settle_reservation", racing)
 
     # When r1 settles, Then its first plan fails, it reads again and takes from the next lot
     assert settle(account, "r1") is True
@@ -153,7 +153,7 @@ def test_partial_takes_from_one_lot_do_not_conflict(ddb, monkeypatch) -> None:
     grant_credits(account, 10, source="admin", reference="seed", expires_at=None)
     assert admit(ddb, account, "r1", 1)
     assert admit(ddb, account, "r2", 1)
-    real = ledger_store.settle_reservation
+    real = reservation_store.settle_reservation
     attempts = []
 
     def racing(res, charge, takes, uncovered, at):
@@ -162,7 +162,7 @@ def test_partial_takes_from_one_lot_do_not_conflict(ddb, monkeypatch) -> None:
             assert settle(account, "r2")
         return real(res, charge, takes, uncovered, at)
 
-    monkeypatch.setattr(ledger_store, "settle_reservation", racing)
+    monkeypatch.setattr(reservation_store, "settle_reservation", racing)
 
     assert settle(account, "r1") is True
     assert attempts == ["r1", "r2"], "r1 committed on its first try"

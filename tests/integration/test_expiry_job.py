@@ -9,7 +9,7 @@ import boto3
 import pytest
 from credits_support import LambdaContext, admit, load_event
 
-from shared.adapters import ledger_store
+from shared.adapters import ledger_store, reservation_store
 from shared.adapters.aws import dynamodb
 from shared.adapters.items import from_item
 from shared.credits.expiry import expire_due_lots, sweep_stale_reservations
@@ -162,8 +162,8 @@ def test_a_stale_reservation_is_released_once_and_a_fresh_one_is_kept(ddb) -> No
     assert sweep_stale_reservations(NOW) == 0
 
     assert balance(account) == 8
-    assert ledger_store.get_reservation(account, "crashed").state == "released"
-    assert ledger_store.get_reservation(account, "in-flight").state == "open"
+    assert reservation_store.get_reservation(account, "crashed").state == "released"
+    assert reservation_store.get_reservation(account, "in-flight").state == "open"
     assert settle(account, "crashed") is False, "a late usage event for it charges nothing"
 
 

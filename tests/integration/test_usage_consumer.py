@@ -8,7 +8,7 @@ import boto3
 import pytest
 from credits_support import LambdaContext, admit, bodies, load_event, sqs_records, usage_event
 
-from shared.adapters import ledger_store
+from shared.adapters import ledger_store, reservation_store
 from shared.adapters.aws import dynamodb
 from shared.adapters.items import from_item
 from shared.credits.ledger import balance, grant_credits
@@ -69,7 +69,7 @@ def test_every_event_delivered_three_times_is_charged_once_and_counted_once(ddb)
     # Then three were charged once each, two were given back, and nothing was counted twice
     assert balance(account) == 20 - 3 * 2
     assert ledger_store.balance_counters(account)["consumed"] == 6
-    assert [ledger_store.get_reservation(account, f"r{i}").state for i in range(5)] == [
+    assert [reservation_store.get_reservation(account, f"r{i}").state for i in range(5)] == [
         "settled",
         "settled",
         "settled",
@@ -127,7 +127,7 @@ def test_a_malformed_message_fails_alone(ddb) -> None:
 
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     assert failed == {r["messageId"] for r in event["Records"][1:]}
-    assert ledger_store.get_reservation(account, "good").state == "settled"
+    assert reservation_store.get_reservation(account, "good").state == "settled"
     assert balance(account) == 4
 
 
