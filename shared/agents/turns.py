@@ -16,7 +16,8 @@ from shared.agents.conversation import model_turn as answer_parts
 from shared.agents.conversation import step_request, tool_input
 from shared.agents.models import AgentRun, CallRecord, StepRecord, ToolRunRecord
 from shared.auth.api_keys import Caller
-from shared.chat.canonical import ChatResponse, text_of
+from shared.chat.canonical import ChatResponse
+from shared.chat.messages import text_of
 from shared.errors import InvalidRequest
 from shared.tools.models import InstalledTool
 from shared.tools.prompt import tool_request

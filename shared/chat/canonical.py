@@ -6,12 +6,10 @@ JSON that is JSON by nature (tool schemas, unknown passthrough fields) is typed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from shared.errors import InvalidRequest
 
 type JsonObject = Mapping[str, Any]
 
@@ -276,31 +274,3 @@ class ChatResponse:
     choices: tuple[Choice, ...]
     usage: Usage | None = None
     created: int | None = None
-
-
-def check_parts(message: Message, param: str) -> None:
-    """Refuse a part its role cannot carry (e.g. a tool call in a user turn)."""
-    allowed = ALLOWED_PARTS[message.role]
-    for index, part in enumerate(message.parts):
-        if not isinstance(part, allowed):
-            kind = type(part).__name__
-            raise InvalidRequest(
-                f"{param}: a {message.role} message cannot contain {kind} content.", param=f"{param}.{index}"
-            )
-
-
-def merge_consecutive(messages: Iterable[Message]) -> tuple[Message, ...]:
-    """Merge neighbouring messages of the same role and name into one (Anthropic alternation)."""
-    merged: list[Message] = []
-    for message in messages:
-        previous = merged[-1] if merged else None
-        if previous is not None and previous.role == message.role and previous.name == message.name:
-            merged[-1] = replace(previous, parts=previous.parts + message.parts)
-        else:
-            merged.append(message)
-    return tuple(merged)
-
-
-def text_of(parts: Iterable[object], separator: str = "") -> str:
-    """The text of every Text part, joined."""
-    return separator.join(part.text for part in parts if isinstance(part, Text))

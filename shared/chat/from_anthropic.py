@@ -36,9 +36,8 @@ from shared.chat.canonical import (
     ToolResult,
     Usage,
     WireFormat,
-    check_parts,
-    merge_consecutive,
 )
+from shared.chat.messages import check_parts, merge_consecutive
 from shared.chat.upstream import validate_upstream
 from shared.errors import InvalidRequest, UpstreamError
 from shared.wire import anthropic as wire

@@ -32,9 +32,9 @@ from shared.chat.canonical import (
     ToolResult,
     Usage,
     WireFormat,
-    check_parts,
 )
 from shared.chat.ids import IdFactory, new_tool_call_id
+from shared.chat.messages import check_parts
 from shared.chat.upstream import validate_upstream
 from shared.errors import InvalidRequest, UpstreamError
 from shared.wire import openai as wire

@@ -28,8 +28,8 @@ from shared.chat.canonical import (
     ToolReference,
     ToolResult,
     WireFormat,
-    text_of,
 )
+from shared.chat.messages import text_of
 from shared.errors import InvalidRequest
 
 type Json = dict[str, Any]

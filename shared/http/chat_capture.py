@@ -16,7 +16,8 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from shared.chat import events as ev
-from shared.chat.canonical import ChatRequest, ChatResponse, Usage, text_of
+from shared.chat.canonical import ChatRequest, ChatResponse, Usage
+from shared.chat.messages import text_of
 from shared.gateway.sse_render import SseRenderer
 from shared.http.chat_flow import ChatFormat
 

@@ -1,0 +1,37 @@
+"""Operations on canonical messages shared by the translators: role checks, merging, text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from shared.chat.canonical import ALLOWED_PARTS, Message, Text
+from shared.errors import InvalidRequest
+
+
+def check_parts(message: Message, param: str) -> None:
+    """Refuse a part its role cannot carry (e.g. a tool call in a user turn)."""
+    allowed = ALLOWED_PARTS[message.role]
+    for index, part in enumerate(message.parts):
+        if not isinstance(part, allowed):
+            kind = type(part).__name__
+            raise InvalidRequest(
+                f"{param}: a {message.role} message cannot contain {kind} content.", param=f"{param}.{index}"
+            )
+
+
+def merge_consecutive(messages: Iterable[Message]) -> tuple[Message, ...]:
+    """Merge neighbouring messages of the same role and name into one (Anthropic alternation)."""
+    merged: list[Message] = []
+    for message in messages:
+        previous = merged[-1] if merged else None
+        if previous is not None and previous.role == message.role and previous.name == message.name:
+            merged[-1] = replace(previous, parts=previous.parts + message.parts)
+        else:
+            merged.append(message)
+    return tuple(merged)
+
+
+def text_of(parts: Iterable[object], separator: str = "") -> str:
+    """The text of every Text part, joined."""
+    return separator.join(part.text for part in parts if isinstance(part, Text))
