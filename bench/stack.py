@@ -16,7 +16,6 @@ Differences from ``python -m sluice.local``, all for measuring:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import os
@@ -89,7 +88,6 @@ def count_aws_calls() -> None:
     through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its transport.
     With the stub on, the hot path's calls are serialised and signed but answered in process."""
     from shared.adapters import aws, aws_json
-    from shared.settings import get_settings
 
     build = aws.client
 
@@ -114,16 +112,7 @@ def count_aws_calls() -> None:
         record(f"call:{name}")
         try:
             if STUB["on"] and name in STUBBED:
-                region = get_settings().region
-                aws_json.signed_headers(
-                    client.service,
-                    operation,
-                    body,
-                    url=aws_json.endpoint_for(client.service, region),
-                    region=region,
-                    credentials=aws_json.current_credentials(),
-                    now=dt.datetime.now(dt.UTC),
-                )
+                client.signed_request(operation, body)  # serialised and signed, not sent
                 return _stub_answer(name, json.loads(body))
             return await real_send(client, operation, body)
         finally:

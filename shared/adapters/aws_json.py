@@ -177,7 +177,7 @@ def _error_code(raw_type: str) -> str:
 
 
 # One connection pool per event loop: Lambda keeps one loop for the instance's life (uvicorn); a
-# process that runs a loop per job (asyncio.run) closes its pool with ``close_session`` at the end.
+# process that runs a loop per job (asyncio.run) closes its pool with ``close_connections`` at the end.
 _pools: dict[asyncio.AbstractEventLoop, ConnectionPool] = {}
 
 
@@ -191,7 +191,7 @@ def _pool() -> ConnectionPool:
     return pool
 
 
-async def close_session() -> None:
+async def close_connections() -> None:
     """Close this loop's connections (``asyncio.run`` callers)."""
     pool = _pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
@@ -218,18 +218,18 @@ class AwsJsonClient:
             await asyncio.sleep(random.uniform(0, BACKOFF_BASE_S * 2**attempt))
         raise AssertionError("unreachable")
 
-    async def _send(self, operation: str, body: bytes) -> dict[str, Any]:
+    def signed_request(self, operation: str, body: bytes) -> tuple[str, dict[str, str]]:
+        """The endpoint URL and the signed headers of one call."""
         region = get_settings().region
         url = endpoint_for(self.service, region)
-        headers = signed_headers(
-            self.service,
-            operation,
-            body,
-            url=url,
-            region=region,
-            credentials=current_credentials(),
-            now=dt.datetime.now(dt.UTC),
+        credentials = current_credentials()
+        now = dt.datetime.now(dt.UTC)
+        return url, signed_headers(
+            self.service, operation, body, url=url, region=region, credentials=credentials, now=now
         )
+
+    async def _send(self, operation: str, body: bytes) -> dict[str, Any]:
+        url, headers = self.signed_request(operation, body)
         answer = await _pool().post(url, headers, body)
         raw, status = bytes(answer.body), answer.status
         try:

@@ -75,15 +75,15 @@ def _items(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -> 
     return items
 
 
-def _check_cancellation(reasons: list[dict[str, Any]], attempt: int) -> float:
+def _check_cancellation(reasons: list[dict[str, Any]], attempt: int) -> float | None:
     """A cancelled transaction: ``AdmissionDenied`` if a condition failed, else the backoff before
-    retrying a ``TransactionConflict``; -1 when it must not be retried (the caller re-raises)."""
+    retrying a ``TransactionConflict``; None when it must not be retried (the caller re-raises)."""
     failed = next((i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"), None)
     if failed is not None:
         raise AdmissionDenied(failed, reasons[failed].get("Item"))
     conflict = any(r.get("Code") == "TransactionConflict" for r in reasons)
     if not conflict or attempt == CONFLICT_RETRIES:
-        return -1.0
+        return None
     return random.uniform(0.005, 0.02) * (2**attempt)
 
 
@@ -97,7 +97,7 @@ def transact(counters: list[CounterUpdate], extra_items: list[dict[str, Any]]) -
             return
         except client.exceptions.TransactionCanceledException as exc:
             delay = _check_cancellation(exc.response.get("CancellationReasons", []), attempt)
-            if delay < 0:
+            if delay is None:
                 raise
             time.sleep(delay)
 
@@ -118,7 +118,7 @@ async def transact_async(counters: list[CounterUpdate], extra_items: list[dict[s
             if error.code != "TransactionCanceledException":
                 raise
             delay = _check_cancellation(error.body.get("CancellationReasons", []), attempt)
-            if delay < 0:
+            if delay is None:
                 raise
             await asyncio.sleep(delay)
 

@@ -69,12 +69,12 @@ def _backoff(receive_count: int) -> int:
 
 async def _process_and_close(message: StepMessage) -> str:
     """``process`` on a loop of its own (one per delivery), closing that loop's AWS session."""
-    from shared.adapters.aws_json import close_session
+    from shared.adapters.aws_json import close_connections
 
     try:
         return await process(message)
     finally:
-        await close_session()
+        await close_connections()
 
 
 async def process(message: StepMessage) -> str:

@@ -73,29 +73,20 @@ def prepare(
 _last_balance: dict[str, int] = {}
 
 
-def _rules(endpoint: str, account_id: str) -> list[Rule]:
+async def _rules(endpoint: str, account_id: str) -> list[Rule]:
     """The endpoint rows; public chat under the ``credit_balance`` preset uses the balance band."""
     policy = load_policy()
-    if _rules_are_static(endpoint):
+    if endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance":
         return policy.rules_for(endpoint)
     balance = _last_balance.get(account_id)
     if balance is None:  # once per account and instance; afterwards each response refreshes it
-        balance = ledger_store.get_balance(account_id)
+        balance = await asyncio.to_thread(ledger_store.get_balance, account_id)
     return [*policy.rules_for(endpoint, "pre_auth"), *policy.balance_rules(balance)]
-
-
-def _rules_are_static(endpoint: str) -> bool:
-    """The rows need no balance (the usual case): no thread hop to read them."""
-    return endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance"
 
 
 async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.public") -> None:
     """The endpoint's rate limits and the credit reservation, all or nothing, in one transaction."""
-    rules = (
-        load_policy().rules_for(endpoint)
-        if _rules_are_static(endpoint)
-        else await asyncio.to_thread(_rules, endpoint, call.caller.account_id)
-    )
+    rules = await _rules(endpoint, call.caller.account_id)
     buckets = buckets_for(rules, call.caller.plan, facts)
     cost = call.reservation_cost
     reservation = (
