@@ -12,6 +12,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
+FLUSH = b""  # not a frame: a response body yields it to send what it has written so far now
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

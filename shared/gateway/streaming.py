@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest
+from shared.chat.sse import FLUSH
 from shared.errors import SluiceError, UpstreamError
 from shared.gateway.accounting import Outcome, finish
 from shared.gateway.call import ChatCall
@@ -84,10 +85,14 @@ async def relay(
         outcome.target = opened.target
         if on_target is not None:
             on_target(opened)
+        first_content = True
         async for event in opened.events():
             _track(outcome, event)
             for frame in renderer.feed(event):
                 yield frame
+            if first_content and outcome.output_started:
+                first_content = False
+                yield FLUSH  # the first token leaves now, not with the rest of its burst
         for frame in renderer.close():
             yield frame
     except (asyncio.CancelledError, GeneratorExit):

@@ -7,6 +7,11 @@ a buffer, and a writer task sends what has accumulated each time it runs, which 
 waits for the upstream again: a burst read from the upstream becomes one write to the client, a
 chunk that arrives alone still leaves at once. The body itself still runs in the request's task,
 so a client disconnect cancels it (and the upstream call) exactly as before.
+
+A burst never holds frames back for long: the buffer leaves after ``FLUSH_FRAMES`` frames even
+if the body has not paused (an upstream read can hold hundreds of events), and an empty chunk
+from the body (``FLUSH``) sends what it wrote so far at once: the relay yields one after the
+first content, so the first token is not kept waiting behind the rest of its burst.
 """
 
 from __future__ import annotations
@@ -17,18 +22,32 @@ import contextlib
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
+from shared.chat.sse import FLUSH
+
+FLUSH_FRAMES = 16
+
 
 class _Writer:
     def __init__(self, send: Send) -> None:
         self._send = send
         self._buffer = bytearray()
+        self._pending = 0  # frames written since the last flush
         self._ready = asyncio.Event()
         self._ending = False
         self._task = asyncio.create_task(self._run())
 
     def write(self, chunk: bytes | memoryview) -> None:
         self._buffer += chunk
+        self._pending += 1
         self._ready.set()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def flush(self) -> None:
+        """Let the writer task run now: ``write`` queued its wake-up ahead of this task's."""
+        await asyncio.sleep(0)
 
     async def _run(self) -> None:
         while True:
@@ -37,6 +56,7 @@ class _Writer:
             if self._buffer:
                 body = bytes(self._buffer)
                 self._buffer.clear()
+                self._pending = 0
                 await self._send({"type": "http.response.body", "body": body, "more_body": True})
             if self._ending and not self._buffer:
                 return
@@ -65,7 +85,12 @@ class SseResponse(StreamingResponse):
         writer = _Writer(send)
         try:
             async for chunk in self.body_iterator:
-                writer.write(chunk if isinstance(chunk, bytes | memoryview) else chunk.encode(self.charset))
+                if chunk:
+                    writer.write(
+                        chunk if isinstance(chunk, bytes | memoryview) else chunk.encode(self.charset)
+                    )
+                if chunk == FLUSH or writer.pending >= FLUSH_FRAMES:
+                    await writer.flush()
             await writer.finish()
         finally:
             await writer.abandon()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from shared.auth.api_keys import Caller
 from shared.catalog.models import ModelEntry, UpstreamRoute
-from shared.chat.canonical import ChatRequest, Message, Role, Text, Usage
+from shared.chat.canonical import ChatRequest, FinishReason, Message, Role, Text, Usage
 from shared.errors import InvalidRequest, UpstreamError
 from shared.gateway.accounting import Outcome, usage_event
 from shared.gateway.call import ChatCall
@@ -71,3 +73,41 @@ def test_a_failed_event_names_the_error_and_the_reserved_credits_to_release() ->
     assert (event.charged, event.credits, event.outcome) == (False, 3, "failed")
     assert event.error_code == "upstream_error" and event.status == 502
     assert event.routed_model is None and event.input_tokens == event.output_tokens == 0
+
+
+def test_the_relay_asks_for_a_flush_right_after_the_first_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first token leaves before the rest of an upstream burst is translated (SseResponse)."""
+    import asyncio
+
+    from shared.chat import events as ev
+    from shared.chat.sse import FLUSH
+    from shared.gateway import streaming
+    from shared.gateway.router import OpenedStream
+    from shared.gateway.sse_render import OpenAISse
+
+    outcomes: list[Outcome] = []
+
+    async def recorded(_call: ChatCall, outcome: Outcome) -> None:
+        outcomes.append(outcome)
+
+    monkeypatch.setattr(streaming, "finish", recorded)
+    head: list[ev.StreamEvent] = [ev.Start(id="u", model="up"), ev.TextDelta("Hel")]
+    rest: list[ev.StreamEvent] = [ev.TextDelta("lo"), ev.TextDelta("!"), ev.Finish(FinishReason.STOP)]
+
+    async def burst() -> AsyncIterator[ev.StreamEvent]:
+        for event in rest:
+            yield event
+
+    async def run() -> list[bytes]:
+        opened = OpenedStream(Target(CHEAP, ROUTE), head, burst())
+        task = asyncio.get_running_loop().create_future()
+        task.set_result(opened)
+        renderer = OpenAISse(model="cheap", include_usage=False)
+        return [frame async for frame in streaming.relay(call(CHEAP), task, renderer)]  # type: ignore[arg-type]
+
+    frames = asyncio.run(run())
+    assert frames.count(FLUSH) == 1
+    before = frames[: frames.index(FLUSH)]
+    assert b'"content":"Hel"' in before[-1]
+    assert not any(b'"lo"' in frame for frame in before)
+    assert outcomes[0].completed

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.http.sse_response import SseResponse
+from shared.chat.sse import FLUSH
+from shared.http.sse_response import FLUSH_FRAMES, SseResponse
 
 
 class Client:
@@ -70,3 +71,38 @@ def test_a_failing_body_stops_the_writer_and_sends_no_end() -> None:
     assert asyncio.run(run()) == set(), "no writer task left behind"
     assert client.writes == [b"a"]
     assert not any(m.get("more_body") is False for m in client.messages)
+
+
+def test_flush_sends_what_was_written_before_the_rest_of_a_burst() -> None:
+    client = Client()
+    seen_at_flush: list[list[bytes]] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"role"
+        yield b"first-token"
+        yield FLUSH
+        seen_at_flush.append(list(client.writes))  # before the body pauses at all
+        for frame in (b"x", b"y"):
+            yield frame
+
+    asyncio.run(SseResponse(body())(scope(), never_disconnects, client.send))
+
+    assert seen_at_flush == [[b"rolefirst-token"]]
+    assert client.writes == [b"rolefirst-token", b"xy"]
+
+
+def test_a_long_burst_leaves_every_flush_frames_frames() -> None:
+    client = Client()
+    frames = [b"%d," % i for i in range(FLUSH_FRAMES * 2 + 3)]
+
+    async def body() -> AsyncIterator[bytes]:
+        for frame in frames:  # never pauses: one upstream read holding many events
+            yield frame
+
+    asyncio.run(SseResponse(body())(scope(), never_disconnects, client.send))
+
+    assert client.writes == [
+        b"".join(frames[:FLUSH_FRAMES]),
+        b"".join(frames[FLUSH_FRAMES : 2 * FLUSH_FRAMES]),
+        b"".join(frames[2 * FLUSH_FRAMES :]),
+    ]
