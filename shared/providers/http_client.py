@@ -23,6 +23,8 @@ def upstream_client() -> httpx.AsyncClient:
     """Connection reuse across invocations; a fresh client for a new loop (tests run several)."""
     import httpx
 
+    from shared.providers.h1_transport import H1Transport
+
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
@@ -33,8 +35,10 @@ def upstream_client() -> httpx.AsyncClient:
             write=settings.upstream_connect_timeout,
             pool=settings.upstream_connect_timeout,
         )
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=60)
-        client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False)
+        transport = H1Transport()  # keep-alive and its limits: shared/providers/h1_transport.py
+        client = httpx.AsyncClient(
+            timeout=timeout, transport=transport, follow_redirects=False, trust_env=False
+        )
         _clients[loop] = client
     return client
 
