@@ -21,7 +21,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import random
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared import json_codec
 from shared.adapters.aws_http import ConnectionPool
 from shared.settings import get_settings
 
@@ -205,7 +205,7 @@ class AwsJsonClient:
         self.service = service
 
     async def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps(params, separators=(",", ":")).encode()
+        body = json_codec.dumps(params)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return await self._send(operation, body)
@@ -233,7 +233,7 @@ class AwsJsonClient:
         answer = await _pool().post(url, headers, body)
         raw, status = bytes(answer.body), answer.status
         try:
-            parsed = json.loads(raw) if raw else {}
+            parsed = json_codec.loads(raw) if raw else {}
         except ValueError:  # a proxy's HTML error page, a truncated body
             parsed = {}
         if status < 300:

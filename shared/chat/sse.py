@@ -5,27 +5,17 @@ Kept apart from the stream translators, which deal only in dicts and canonical e
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
-from pydantic_core import PydanticSerializationError, to_json
+from shared.json_codec import dumps
 
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 FLUSH = b""  # not a frame: a response body yields it to send what it has written so far now
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def _json(payload: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON. pydantic-core's serializer writes what
-    ``json.dumps(ensure_ascii=False, separators=(",", ":"))`` writes (some float exponents are
-    spelled shorter: ``1e-8``) at a sixth of the CPU; text it cannot encode (a lone surrogate an
-    upstream escaped) is written with ``?`` in its place."""
-    try:
-        return to_json(payload)
-    except PydanticSerializationError:
-        return _encode(payload).encode("utf-8", "replace")
+    return dumps(payload)
 
 
 def encode_openai_chunk(chunk: dict[str, Any]) -> bytes:

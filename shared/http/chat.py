@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from shared import json_codec
 from shared.adapters import ledger_store
 from shared.auth.api_keys import Caller, authenticate, authenticate_cached, should_touch, touch_last_used
 from shared.errors import InvalidApiKey, InvalidRequest
@@ -32,7 +32,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:
-        data = json.loads(raw)
+        data = json_codec.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InvalidRequest("Request body is not valid JSON.") from exc
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from shared import json_codec
 from shared.catalog.models import UpstreamRoute
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest, ChatResponse
@@ -206,8 +207,8 @@ async def _sse(body: AsyncIterator[bytes]) -> AsyncIterator[SseEvent]:
 
 def _event_data(data: str) -> Json:
     try:
-        event = json.loads(data)
-    except ValueError as exc:
+        event = json_codec.loads(data)
+    except (ValueError, RecursionError) as exc:
         raise UpstreamCallFailed("upstream sent a malformed stream event", retryable=True) from exc
     if not isinstance(event, dict):
         raise UpstreamCallFailed("upstream sent a malformed stream event", retryable=True)
