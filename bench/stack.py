@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -172,6 +173,10 @@ class BenchGateway:
         await send({"type": "http.response.body", "body": body})
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -189,6 +194,9 @@ def main() -> None:
         run_schedules=False,
     )
     stack = LocalStack(options)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; under the default handler
+    # that killed this process before ``stack.stop()``, leaving moto and the simulator running.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start_backends()
         count_aws_calls()
