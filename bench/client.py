@@ -93,7 +93,14 @@ async def one_stream(session: aiohttp.ClientSession, target: Target, body: bytes
     def ms(moment: float | None) -> float | None:
         return None if moment is None else (moment - started) * 1000
 
-    return {"ok": done, "ttfb": ms(first_byte), "ttft": ms(first_token), "total": ms(end), "chunks": chunks}
+    return {
+        "ok": done,
+        "start": started,
+        "ttfb": ms(first_byte),
+        "ttft": ms(first_token),
+        "total": ms(end),
+        "chunks": chunks,
+    }
 
 
 async def sequential(target: Target, n: int, warmup: int = 10) -> dict[str, Any]:
@@ -117,6 +124,7 @@ async def streaming(target: Target, n: int, warmup: int = 5) -> dict[str, Any]:
         "errors": n - len(good),
         "chunks": statistics.median([r["chunks"] for r in good]) if good else 0,
         **{f"{k}_ms": summary([r[k] for r in good if r[k] is not None]) for k in ("ttfb", "ttft", "total")},
+        "first_bytes": [(r["start"], r["ttfb"]) for r in good if r["ttfb"] is not None],
     }
 
 

@@ -56,17 +56,28 @@ class Started:
                 self.process.kill()
 
 
-def start_fake_upstream(tokens: int, log_dir: Path) -> Started:
-    """../shared/bench/fake_upstream.py: 64 (or ``tokens``) tokens per answer, no delay."""
+def start_fake_upstream(tokens: int, log_dir: Path, delay_ms: float = 0.0) -> Started:
+    """../shared/bench/fake_upstream.py: ``tokens`` tokens per answer, ``delay_ms`` before each."""
     script = SHARED_BENCH / "fake_upstream.py"
     if not script.exists():
         raise SystemExit(f"{script} not found: set SLUICE_SHARED_BENCH to the shared/bench directory")
     port = free_port()
-    log = (log_dir / f"fake-upstream-{tokens}.log").open("wb")
+    log = (log_dir / f"fake-upstream-{tokens}-{delay_ms}.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our interpreter, a known script
-        [sys.executable, str(script), "--port", str(port), "--tokens", str(tokens)], stdout=log, stderr=log
+        [
+            sys.executable,
+            str(script),
+            "--port",
+            str(port),
+            "--tokens",
+            str(tokens),
+            "--delay-ms",
+            str(delay_ms),
+        ],
+        stdout=log,
+        stderr=log,
     )
-    started = Started(f"upstream-{tokens}", process, port)
+    started = Started(f"upstream-{tokens}-{delay_ms}", process, port)
     wait_http(f"{started.base_url}/health", 30)
     return started
 

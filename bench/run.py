@@ -1,8 +1,9 @@
 """``make bench``: the gateway's overhead, CPU, AWS calls, throughput, RSS, import and translation costs.
 
-One run starts two fake upstreams (../shared/bench/fake_upstream.py: 64 and 512 tokens per
-answer) and the instrumented local stack (bench/stack.py) whose catalog routes model ``bench`` to
-the first and ``bench-long`` to the second. Every figure is measured twice (rounds), each time
+One run starts four fake upstreams (../shared/bench/fake_upstream.py: 64 and 512 tokens per
+answer, back to back, and the same paced at one token per ``PACED_DELAY_MS``) and the
+instrumented local stack (bench/stack.py) whose catalog routes models ``bench``, ``bench-long``,
+``bench-paced`` and ``bench-paced-long`` to them. Every figure is measured twice (rounds), each time
 against the upstream called directly in the same round. Nothing is asserted: the table shows the
 figures and the targets of issue 6/10; the JSON has everything (``--out``).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import client
-from bench.aws_calls import analyse
+from bench.aws_calls import analyse, aws_wait_before_first_byte
 from bench.imports import import_times
 from bench.processes import (
     REPO,
@@ -37,14 +38,17 @@ from bench.report import print_report
 from bench.translate import record_stream, translation_costs
 
 SHORT, LONG = 64, 512
+# Paced streams: every event arrives in its own socket read, as a model's tokens do, where the
+# back-to-back fake upstream lets one read carry many.
+PACED_DELAY_MS = 1.0
 
 
-def write_catalog(directory: Path, short: Started, long: Started) -> Path:
+def write_catalog(directory: Path, upstreams: dict[str, Started]) -> Path:
     from shared.catalog.loader import load_catalog_file
 
     qwen3 = next(m for m in load_catalog_file().models if m.id == "qwen3")
     models = []
-    for model_id, upstream in (("bench", short), ("bench-long", long)):
+    for model_id, upstream in upstreams.items():
         entry = qwen3.model_copy(update={"id": model_id, "display_name": model_id, "persona": None})
         doc = entry.model_dump(mode="json")
         doc["routes"] = [{"provider": "openai", "base_url": f"{upstream.base_url}/v1", "model": model_id}]
@@ -80,8 +84,14 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
     out["aws_calls"] = analyse(bench_events(stack, reset=True))
 
     out["direct_stream"] = await client.streaming(direct, args.stream)
+    bench_events(stack, reset=True)
     out["gateway_stream"], cpu_short = await measure_cpu(
         stack.process.pid, client.streaming(gateway, args.stream)
+    )
+    out["stream_aws_wait"] = aws_wait_before_first_byte(
+        bench_events(stack, reset=True),
+        out["gateway_stream"]["first_bytes"],
+        out["direct_stream"]["ttfb_ms"]["p50"],
     )
     out["direct_stream_long"] = await client.streaming(direct_long, args.stream)
     out["gateway_stream_long"], cpu_long = await measure_cpu(
@@ -92,6 +102,17 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
     out["gateway_cpu_ms_per_stream_512"] = round(cpu_long * 1000 / runs, 3)
     out["gateway_cpu_us_per_chunk"] = round((cpu_long - cpu_short) * 1e6 / runs / (LONG - SHORT), 2)
 
+    paced = client.Target(stack.base_url, "bench-paced", auth)
+    paced_long = client.Target(stack.base_url, "bench-paced-long", auth)
+    out["gateway_stream_paced"], cpu_short = await measure_cpu(
+        stack.process.pid, client.streaming(paced, args.paced)
+    )
+    out["gateway_stream_paced_long"], cpu_long = await measure_cpu(
+        stack.process.pid, client.streaming(paced_long, args.paced)
+    )
+    runs = args.paced + 5
+    out["gateway_cpu_us_per_chunk_paced"] = round((cpu_long - cpu_short) * 1e6 / runs / (LONG - SHORT), 2)
+
     with PeakRss({"upstream": short.process.pid}) as rss_direct:
         out["direct_tput"] = await client.throughput(direct, args.concurrency, args.seconds)
     with PeakRss({"stack": stack.process.pid, "moto": moto_pid}) as rss_gateway:
@@ -100,18 +121,24 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
         )
     out["gateway_tput_cpu_ms_per_request"] = round(cpu * 1000 / max(1, out["gateway_tput"]["requests"]), 3)
     out["rss_peak_mb"] = {k: round(v, 1) for k, v in {**rss_direct.peaks, **rss_gateway.peaks}.items()}
-    out.update(await stubbed_phases(args, stack, gateway))
+    out.update(await stubbed_phases(args, stack, gateway, out["direct_stream"]["ttfb_ms"]["p50"]))
     return out
 
 
-async def stubbed_phases(args: argparse.Namespace, stack: Started, gateway: client.Target) -> dict[str, Any]:
+async def stubbed_phases(
+    args: argparse.Namespace, stack: Started, gateway: client.Target, direct_ttfb_ms: float
+) -> dict[str, Any]:
     """The same gateway with the request path's AWS calls answered in process (no moto)."""
     out: dict[str, Any] = {}
     set_stub(stack, True)
     try:
         out["stub_seq"], cpu = await measure_cpu(stack.process.pid, client.sequential(gateway, args.seq))
         out["stub_cpu_ms_per_request"] = round(cpu * 1000 / (args.seq + 10), 3)
+        bench_events(stack, reset=True)
         out["stub_stream"] = await client.streaming(gateway, args.stream)
+        out["stub_stream_aws_wait"] = aws_wait_before_first_byte(
+            bench_events(stack, reset=True), out["stub_stream"]["first_bytes"], direct_ttfb_ms
+        )
         with PeakRss({"stack": stack.process.pid}) as rss:
             out["stub_tput"], cpu = await measure_cpu(
                 stack.process.pid, client.throughput(gateway, args.concurrency, args.seconds)
@@ -128,8 +155,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     started: list[Started] = []
     try:
         short, long = start_fake_upstream(SHORT, workdir), start_fake_upstream(LONG, workdir)
-        started += [short, long]
-        stack, values = start_stack(write_catalog(workdir, short, long), workdir)
+        paced = start_fake_upstream(SHORT, workdir, PACED_DELAY_MS)
+        paced_long = start_fake_upstream(LONG, workdir, PACED_DELAY_MS)
+        started += [short, long, paced, paced_long]
+        upstreams = {"bench": short, "bench-long": long, "bench-paced": paced, "bench-paced-long": paced_long}
+        stack, values = start_stack(write_catalog(workdir, upstreams), workdir)
         started.append(stack)
         procs = {"stack": stack, "short": short, "long": long, "moto_pid": int(values["MOTO_PID"])}
         rounds = []
@@ -155,6 +185,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seq", type=int, default=150, help="sequential non-streaming requests per round")
     parser.add_argument("--stream", type=int, default=30, help="sequential streaming requests per round")
+    parser.add_argument(
+        "--paced", type=int, default=10, help="sequential paced streams per round (and length)"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0, help="throughput phase length")
     parser.add_argument("--import-repeats", type=int, default=2)
