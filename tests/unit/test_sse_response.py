@@ -106,3 +106,60 @@ def test_a_long_burst_leaves_every_flush_frames_frames() -> None:
         b"".join(frames[FLUSH_FRAMES : 2 * FLUSH_FRAMES]),
         b"".join(frames[2 * FLUSH_FRAMES :]),
     ]
+
+
+def test_a_client_that_leaves_cancels_the_body_and_the_response_ends_quietly() -> None:
+    client = Client()
+    cancelled = asyncio.Event()
+    gone = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"a"
+        try:
+            await asyncio.sleep(10)  # waiting for the upstream's next token
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        yield b"never"
+
+    async def receive() -> dict[str, Any]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def run() -> tuple[int, set[asyncio.Task[Any]]]:
+        response = asyncio.create_task(SseResponse(body())(scope(), receive, client.send))
+        await asyncio.sleep(0.01)
+        gone.set()
+        await asyncio.wait_for(response, 2)  # returns: the disconnect is not an error
+        assert cancelled.is_set()
+        return response.cancelling(), asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+
+    assert asyncio.run(run()) == (0, set())
+    assert client.writes == [b"a"]
+
+
+def test_a_disconnect_after_the_last_frame_cancels_nothing() -> None:
+    """uvicorn answers ``receive`` with a disconnect as soon as the response is complete."""
+    client = Client()
+    complete = asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        await client.send(message)
+        if message.get("more_body") is False:
+            complete.set()
+            await asyncio.sleep(0)  # the disconnect arrives while the last send is still in hand
+
+    async def receive() -> dict[str, Any]:
+        await complete.wait()
+        return {"type": "http.disconnect"}
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"a"
+
+    async def run() -> str:
+        await SseResponse(body())(scope(), receive, send)
+        await asyncio.sleep(0.01)  # a cancellation left pending would land here
+        return "finished"
+
+    assert asyncio.run(run()) == "finished"
+    assert client.writes == [b"a"]
