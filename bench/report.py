@@ -69,6 +69,13 @@ ROWS: list[Row] = [
         "<= 80",
         lambda r: r["gateway_cpu_us_per_chunk_paced"] <= 80,
     ),
+    ("  paced upstream's own CPU per chunk (µs)", lambda r: r["upstream_cpu_us_per_chunk_paced"], "", None),
+    (
+        "  ratio gateway/upstream per paced chunk",
+        lambda r: round(r["gateway_cpu_us_per_chunk_paced"] / r["upstream_cpu_us_per_chunk_paced"], 2),
+        "",
+        None,
+    ),
     ("DynamoDB calls per request, warm", lambda r: r["aws_calls"]["dynamodb_calls_per_request"], "", None),
     ("SQS calls per request, warm", lambda r: r["aws_calls"]["sqs_calls_per_request"], "", None),
     (
