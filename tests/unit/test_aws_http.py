@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from shared.adapters import aws_http
+from shared.adapters import aws_http, h1
 from shared.adapters.aws_http import ConnectionPool
 
 Reply = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[bool]]
@@ -182,12 +182,19 @@ def test_header_values_cannot_inject_lines(value: str) -> None:
 @pytest.mark.parametrize("url", ["ftp://h/", "file:///etc/passwd", "http:///nohost"])
 def test_only_http_urls(url: str) -> None:
     with pytest.raises(ValueError):
-        aws_http.Endpoint.of(url)
+        run(ConnectionPool().post(url, {}, b"{}"))
 
 
 def test_https_uses_the_default_verifying_context() -> None:
     context = aws_http._tls_context()
     assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
-    assert aws_http.Endpoint.of("https://dynamodb.eu-west-1.amazonaws.com/") == aws_http.Endpoint(
-        "dynamodb.eu-west-1.amazonaws.com", 443, True
+    origin = h1.Origin.of("https://dynamodb.eu-west-1.amazonaws.com/")
+    assert (origin.host, origin.port, origin.tls) == ("dynamodb.eu-west-1.amazonaws.com", 443, True)
+
+
+def test_one_request_is_one_write_of_head_and_body() -> None:
+    message = aws_http._request_bytes("https://h.example/", {"x-amz-target": "T.Op"}, b'{"a":1}')
+    assert (
+        message
+        == b'POST / HTTP/1.1\r\nhost: h.example\r\nx-amz-target: T.Op\r\ncontent-length: 7\r\n\r\n{"a":1}'
     )

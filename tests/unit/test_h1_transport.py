@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.adapters import h1
 from shared.providers import h1_transport
 from shared.providers.h1_transport import H1Transport
 
@@ -240,7 +241,7 @@ def test_a_body_left_unread_closes_its_connection() -> None:
 
 
 def test_a_large_body_is_read_with_back_pressure(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(h1_transport, "HIGH_WATER", 4096)
+    monkeypatch.setattr(h1, "HIGH_WATER", 4096)
     body = bytes(range(256)) * 4096  # 1 MiB
 
     async def test(client: httpx.AsyncClient) -> None:
@@ -256,7 +257,7 @@ def test_a_large_body_is_read_with_back_pressure(monkeypatch: pytest.MonkeyPatch
 
 
 def test_idle_connections_expire(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(h1_transport, "KEEPALIVE_EXPIRY_S", 0.0)
+    monkeypatch.setattr(h1, "KEEPALIVE_EXPIRY_S", 0.0)
 
     async def test(client: httpx.AsyncClient) -> None:
         async with serving([ok(b"1")], [ok(b"2")]) as server:
@@ -341,7 +342,7 @@ def test_tls_verifies_the_certificate_and_the_host_name(tmp_path: Path) -> None:
                 with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                     await client.get(f"https://localhost:{port}/")  # not signed by a trusted CA
             trusting = H1Transport()
-            trusting._ssl = ssl.create_default_context(cafile=cert_file)
+            trusting._ssl = ssl.create_default_context(cafile=cert_file)  # what the pool asks for
             async with httpx.AsyncClient(transport=trusting, timeout=5) as client:
                 assert (await client.get(f"https://localhost:{port}/")).content == b"secret"
                 with pytest.raises(httpx.ConnectError, match="mismatch"):
