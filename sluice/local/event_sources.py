@@ -64,6 +64,7 @@ class SqsPoller:
     sqs: Any
     poll_interval: float = 0.1
     _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
 
     def poll_once(self) -> int:
         """Receive and process one batch; returns how many messages were received."""
@@ -102,12 +103,17 @@ class SqsPoller:
                 self._stop.wait(self.poll_interval)
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name=f"sqs-{self.mapping.function}", daemon=True)
+        thread = self._thread = threading.Thread(
+            target=self.run, name=f"sqs-{self.mapping.function}", daemon=True
+        )
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 0.0) -> None:
+        """No more polls; with ``wait_s``, until the one in hand (and its invocation) has ended."""
         self._stop.set()
+        if wait_s and self._thread is not None:
+            self._thread.join(wait_s)
 
 
 def schedule_event(schedule: ScheduleEvent) -> dict[str, Any]:
@@ -139,6 +145,7 @@ class ScheduleRunner:
     schedule: ScheduleEvent
     pool: InstancePool
     _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
 
     def run_now(self) -> Any:
         return self.pool.invoke_blocking(schedule_event(self.schedule))
@@ -159,9 +166,14 @@ class ScheduleRunner:
             )
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name=f"schedule-{self.schedule.function}", daemon=True)
+        thread = self._thread = threading.Thread(
+            target=self.run, name=f"schedule-{self.schedule.function}", daemon=True
+        )
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 0.0) -> None:
+        """No more runs; with ``wait_s``, until the one in hand has ended."""
         self._stop.set()
+        if wait_s and self._thread is not None:
+            self._thread.join(wait_s)

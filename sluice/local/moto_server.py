@@ -139,6 +139,7 @@ class MotoProcess:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            process_group=0,  # a Ctrl-C reaches the parent alone, which stops its children in order
         )
         try:
             wait_for_port("127.0.0.1", port, timeout)

@@ -16,6 +16,8 @@ from sluice.local.moto_server import MotoProcess, free_port, wait_for_port
 from sluice.local.resources import REGION, LocalResources
 from sluice.local.template import LocalTemplate, parse_template
 
+STOP_WAIT_S = 5.0  # how long stop() lets a poll or scheduled run in hand finish
+
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -72,6 +74,7 @@ class LocalStack:
             ],
             stdout=subprocess.DEVNULL,
             stderr=self._log_file("simulator.log"),
+            process_group=0,  # as moto: stopped by stop(), after the pollers that call it
         )
         os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
         self.resources = LocalResources(
@@ -158,6 +161,11 @@ class LocalStack:
             poller.stop()
         for runner in self.schedules.values():
             runner.stop()
+        # Let a poll or a scheduled run in hand finish while the embedded AWS is still up.
+        for poller in self.pollers:
+            poller.stop(wait_s=STOP_WAIT_S)
+        for runner in self.schedules.values():
+            runner.stop(wait_s=STOP_WAIT_S)
         try:
             self.save_state()
         finally:

@@ -113,3 +113,27 @@ def test_partial_failure_keeps_only_the_failed_message_and_redrives_it_to_the_dl
     assert moved[0]["Body"] == "poison-1"
     assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 2
     assert len(module.batch_sizes) >= 2, "the poison message was retried before it was moved"
+
+
+def test_stop_waits_for_the_poll_in_hand() -> None:
+    """The local stack stops its pollers before moto: a poll still in hand must end first, or it
+    fails against a stopped server and logs an error on every Ctrl-C."""
+
+    class SlowSqs:
+        def __init__(self) -> None:
+            self.polls = 0
+
+        def receive_message(self, **_: object) -> dict[str, object]:
+            self.polls += 1
+            time.sleep(0.3)
+            return {}
+
+    sqs = SlowSqs()
+    mapping = QueueMapping("Fn", "Queue", batch_size=1, window_seconds=0, report_failures=False)
+    poller = SqsPoller(mapping, "url", "arn", pool=None, sqs=sqs)  # type: ignore[arg-type]
+    thread = poller.start()
+    while sqs.polls == 0:
+        time.sleep(0.01)
+    poller.stop(wait_s=5)
+    assert not thread.is_alive()
+    assert sqs.polls == 1
