@@ -73,16 +73,17 @@ chunk = maybe(
 )
 
 
-def outcome(feed: Any, item: Any) -> list[ev.StreamEvent] | str:
+def outcome(feed: Any, item: Any) -> list[ev.StreamEvent] | str | None:
     try:
-        return list(feed(item))
+        events = feed(item)
     except UpstreamError as error:
         return f"UpstreamError: {error.message}"
+    return None if events is None else list(events)
 
 
 def by_text(parser: OpenAIChunkParser, text: str) -> list[ev.StreamEvent] | str:
     """What the provider does: ``feed_json``, and ``feed`` on the decoded chunk when it declines."""
-    events = parser.feed_json(text)
+    events = outcome(parser.feed_json, text)
     return events if events is not None else outcome(parser.feed, json.loads(text))
 
 
@@ -146,7 +147,7 @@ def dumps(payload: dict[str, Any]) -> bytes:
 @given(payload=st.dictionaries(st.text(max_size=5), no_floats, max_size=4))
 def test_frames_are_the_bytes_json_dumps_writes(payload: dict[str, Any]) -> None:
     assert encode_openai_chunk(payload) == b"data: " + dumps(payload) + b"\n\n"
-    event = {"type": "content_block_delta", **payload}
+    event = {**payload, "type": "content_block_delta"}
     assert encode_anthropic_event(event) == b"event: content_block_delta\ndata: " + dumps(event) + b"\n\n"
 
 
