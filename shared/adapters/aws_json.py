@@ -231,7 +231,7 @@ class AwsJsonClient:
     async def _send(self, operation: str, body: bytes) -> dict[str, Any]:
         url, headers = self.signed_request(operation, body)
         answer = await _pool().post(url, headers, body)
-        raw, status = bytes(answer.body), answer.status
+        raw, status = answer.body, answer.status
         try:
             parsed = json_codec.loads(raw) if raw else {}
         except ValueError:  # a proxy's HTML error page, a truncated body

@@ -14,6 +14,7 @@ from shared.chat import events as ev
 from shared.chat.canonical import Usage
 from shared.chat.from_openai import finish_from_openai, usage_from_openai
 from shared.chat.ids import IdFactory, new_openai_id, new_tool_call_id
+from shared.chat.openai_text_chunks import text_events, text_only
 from shared.chat.to_openai_response import FINISH_TO_OPENAI, usage_to_openai
 from shared.chat.upstream import validate_upstream
 from shared.errors import UpstreamError
@@ -43,7 +44,7 @@ class OpenAIChunkParser:
         chunk: ``feed`` on the decoded object then says what is wrong.
 
         Most chunks of a stream carry one piece of text: those are decoded by pydantic-core's JSON
-        parser into plain dicts and read with exact type checks (``_text_only``), about a third of
+        parser into plain dicts and read with exact type checks (``openai_text_chunks``), about a third of
         the CPU of the model. Every other
         chunk (the first, tool calls, finish, usage, errors, anything unusual) goes through the
         pydantic model, which parses and validates in one pass (less than half the CPU of
@@ -51,11 +52,11 @@ class OpenAIChunkParser:
         (tests/unit/test_stream_openai_fast_path.py)."""
         if self._started:
             try:
-                text = _text_only(from_json(data))
+                text = text_only(from_json(data))
             except ValueError:
                 return None
             if text is not None:
-                return _text_events(*text)
+                return text_events(*text)
         try:
             parsed = ChatCompletionChunk.model_validate_json(data)
         except ValidationError:
@@ -114,61 +115,6 @@ class OpenAIChunkParser:
         if call_id is None:
             return max(count - 1, 0)
         return self._tool_ids.get((choice, call_id), count)
-
-
-def _text_only(chunk: Any) -> tuple[int, str | None, str | None] | None:
-    """(choice, reasoning, content) of a chunk whose single choice only carries text: no tool
-    calls, refusal, finish reason, usage or error, and every field the model reads of the exact
-    JSON type the model accepts without conversion. None for anything else."""
-    if type(chunk) is not dict or "error" in chunk or chunk.get("usage") is not None:
-        return None
-    choices = chunk.get("choices")
-    if type(choices) is not list or len(choices) != 1 or not _optional(chunk, _CHUNK_TYPES):
-        return None
-    choice = choices[0]
-    if type(choice) is not dict or type(choice.get("index", 0)) is not int:
-        return None
-    delta = choice.get("delta")
-    if (
-        choice.get("finish_reason") is not None
-        or choice.get("stop_reason") is not None
-        or type(delta) is not dict
-    ):
-        return None
-    if (
-        delta.get("tool_calls") is not None
-        or delta.get("refusal") is not None
-        or not _optional(delta, _DELTA_TYPES)
-    ):
-        return None
-    reasoning = delta.get("reasoning_content")
-    return (
-        choice.get("index", 0),
-        reasoning if reasoning is not None else delta.get("reasoning"),
-        delta.get("content"),
-    )
-
-
-_CHUNK_TYPES = (("id", str), ("created", int), ("model", str))
-_DELTA_TYPES = (("role", str), ("content", str), ("reasoning_content", str), ("reasoning", str))
-
-
-def _optional(item: dict[str, Any], fields: tuple[tuple[str, type], ...]) -> bool:
-    """Each field absent, null, or exactly of its type (``bool`` is not an ``int`` here)."""
-    for name, kind in fields:
-        value = item.get(name)
-        if value is not None and type(value) is not kind:
-            return False
-    return True
-
-
-def _text_events(choice: int, reasoning: str | None, content: str | None) -> list[ev.StreamEvent]:
-    events: list[ev.StreamEvent] = []
-    if reasoning:
-        events.append(ev.ReasoningDelta(reasoning, choice=choice))
-    if content:
-        events.append(ev.TextDelta(content, choice=choice))
-    return events
 
 
 def _upstream_error(error: Any) -> ev.Error:
