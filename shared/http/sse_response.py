@@ -12,6 +12,9 @@ A burst never holds frames back for long: the buffer leaves after ``FLUSH_FRAMES
 if the body has not paused (an upstream read can hold hundreds of events), and an empty chunk
 from the body (``FLUSH``) sends what it wrote so far at once: the relay yields one after the
 first content, so the first token is not kept waiting behind the rest of its burst.
+
+The response's start is sent by the writer too, in the same loop turn as the first frames when
+they are ready (one socket write under uvloop, which sends what a turn wrote together).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import contextlib
 
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from shared.chat.sse import FLUSH
 
@@ -28,8 +31,11 @@ FLUSH_FRAMES = 16
 
 
 class _Writer:
-    def __init__(self, send: Send) -> None:
+    """Sends the response's start, then whatever the body has written each time it runs."""
+
+    def __init__(self, send: Send, start: Message) -> None:
         self._send = send
+        self._start = start
         self._buffer = bytearray()
         self._pending = 0  # frames written since the last flush
         self._ready = asyncio.Event()
@@ -50,6 +56,11 @@ class _Writer:
         await asyncio.sleep(0)
 
     async def _run(self) -> None:
+        # The start goes out when this task first runs: right away if the body has to wait for
+        # the upstream, or in the same loop turn as the first frames if they are already written.
+        # uvloop's transports send what one turn wrote in one writev, so the status line, the
+        # headers and the first token then cost one send instead of two.
+        await self._send(self._start)
         while True:
             await self._ready.wait()
             self._ready.clear()
@@ -114,8 +125,8 @@ class SseResponse(StreamingResponse):
             await self.background()
 
     async def stream_response(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        writer = _Writer(send)
+        start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        writer = _Writer(send, start)
         try:
             async for chunk in self.body_iterator:
                 if chunk:

@@ -163,3 +163,56 @@ def test_a_disconnect_after_the_last_frame_cancels_nothing() -> None:
 
     assert asyncio.run(run()) == "finished"
     assert client.writes == [b"a"]
+
+
+class Turns:
+    """Counts event loop turns: a callback that schedules itself runs once per turn."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        asyncio.get_running_loop().call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self.now += 1
+        asyncio.get_running_loop().call_soon(self._tick)
+
+
+def test_the_start_leaves_in_the_same_turn_as_first_frames_that_are_ready() -> None:
+    """uvloop sends what one loop turn wrote in one writev: head and first token, one send."""
+    sent: list[tuple[int, str]] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"first-token"
+        yield FLUSH
+        await asyncio.sleep(0.01)
+        yield b"second"
+
+    async def run() -> None:
+        turns = Turns()
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append((turns.now, message["type"]))
+
+        await SseResponse(body())(scope(), never_disconnects, send)
+
+    asyncio.run(run())
+
+    (start_turn, start), (first_turn, first) = sent[:2]
+    assert (start, first) == ("http.response.start", "http.response.body")
+    assert start_turn == first_turn
+    assert sent[2][0] > first_turn
+
+
+def test_the_start_does_not_wait_for_a_slow_first_token() -> None:
+    client = Client()
+    sent_while_waiting: list[list[str]] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        await asyncio.sleep(0.02)  # the upstream has not produced anything yet
+        sent_while_waiting.append([m["type"] for m in client.messages])
+        yield b"late"
+
+    asyncio.run(SseResponse(body())(scope(), never_disconnects, client.send))
+
+    assert sent_while_waiting == [["http.response.start"]]
+    assert client.writes == [b"late"]
