@@ -5,6 +5,11 @@ one request at a time) in a child process, creates a table, then alternates roun
 calls through a boto3 client (as the cold paths make them: from a worker thread, the way the event
 loop must call boto3) and through ``shared.adapters.aws_json`` (signed JSON over a kept-alive
 connection, on the loop). Only this process's CPU time is counted; moto's is another process.
+
+Then the wait: the same ``aws_json`` call against two minimal servers in other processes
+(bench/responder.py), one answering at once and one after ``--delay-ms`` (5 ms, about what a
+DynamoDB call takes), on uvloop as the gateway runs. The difference is what waiting itself costs
+the caller on this machine: its process sleeps and its next steps run on cold caches.
 """
 
 from __future__ import annotations
@@ -13,7 +18,11 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 TABLE = "bench-aws-client"
 KEY = {"pk": {"S": "a"}}
@@ -62,12 +71,55 @@ async def _measure(rounds: int, calls: int) -> dict[str, list[float]]:
     return figures
 
 
+@contextmanager
+def _responder(delay_ms: float) -> Iterator[str]:
+    from bench.processes import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "bench.responder", "--port", str(port), "--delay-ms", str(delay_ms)]
+    process = subprocess.Popen(command)  # noqa: S603 - this interpreter, this module
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def _wait_costs(
+    endpoints: dict[str, str], rounds: int, calls: dict[str, int]
+) -> dict[str, list[float]]:
+    figures: dict[str, list[float]] = {name: [] for name in endpoints}
+    for attempt in range(50):  # the responders are starting
+        try:
+            for endpoint in endpoints.values():
+                os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+                await _lean_round(5)
+            break
+        except Exception:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.2)
+    for _ in range(rounds):
+        for name, endpoint in endpoints.items():
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+            figures[name].append(await _lean_round(calls[name]))
+    return figures
+
+
+def _table(title: str, figures: dict[str, list[float]]) -> None:
+    print(f"| {title} | CPU per GetItem, each round (ms) | median (ms) |")
+    print("| --- | --- | --- |")
+    for name, values in figures.items():
+        print(f"| {name} | {', '.join(f'{v:.3f}' for v in values)} | {statistics.median(values):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--delay-ms", type=float, default=5.0, help="the slow responder's pause")
     args = parser.parse_args()
     from sluice.local.moto_server import MotoProcess
 
@@ -84,12 +136,23 @@ def main() -> None:
         figures = asyncio.run(_measure(args.rounds, args.calls))
     finally:
         moto.stop()
-    print("| client | CPU per GetItem, each round (ms) | median (ms) |")
-    print("| --- | --- | --- |")
-    for name, values in figures.items():
-        print(f"| {name} | {', '.join(f'{v:.3f}' for v in values)} | {statistics.median(values):.3f} |")
+    _table("client", figures)
     ratio = statistics.median(figures["boto3"]) / statistics.median(figures["aws_json"])
-    print(f"\nboto3 / aws_json: {ratio:.1f}x")
+    print(f"\nboto3 / aws_json: {ratio:.1f}x\n")
+
+    import uvloop
+
+    at_once, paused = "aws_json, answered at once", f"aws_json, answered after {args.delay_ms:g} ms"
+    with _responder(0) as fast, _responder(args.delay_ms) as slow:
+        waits = asyncio.run(
+            _wait_costs(
+                {at_once: fast, paused: slow}, args.rounds, {at_once: args.calls * 4, paused: args.calls}
+            ),
+            loop_factory=uvloop.new_event_loop,
+        )
+    _table("same call, minimal server (bench/responder.py)", waits)
+    extra = statistics.median(waits[paused]) - statistics.median(waits[at_once])
+    print(f"\nwhat the wait costs the caller: {extra:.3f} ms per call")
 
 
 if __name__ == "__main__":
