@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
@@ -36,11 +37,36 @@ def upstream_client() -> httpx.AsyncClient:
             pool=settings.upstream_connect_timeout,
         )
         transport = H1Transport()  # keep-alive and its limits: shared/providers/h1_transport.py
-        client = httpx.AsyncClient(
+        client = _client_class()(
             timeout=timeout, transport=transport, follow_redirects=False, trust_env=False
         )
         _clients[loop] = client
     return client
+
+
+@functools.cache
+def _client_class() -> type[httpx.AsyncClient]:
+    import httpx
+
+    class UpstreamClient(httpx.AsyncClient):
+        """An ``httpx.AsyncClient`` without a cookie jar. One client serves every account's calls
+        in an instance, so a cookie set by an upstream's answer to one request (hosted APIs
+        behind a CDN set them) would go out with the next account's requests; reading
+        ``Set-Cookie`` into the jar also cost about 40 µs per call."""
+
+        @property
+        def cookies(self) -> httpx.Cookies:
+            return _NoCookies()
+
+        @cookies.setter
+        def cookies(self, cookies: object) -> None:
+            raise TypeError("the upstream client keeps no cookies")
+
+    class _NoCookies(httpx.Cookies):
+        def extract_cookies(self, response: httpx.Response) -> None:
+            return None
+
+    return UpstreamClient
 
 
 DRAIN_LIMIT_BYTES = 64 * 1024

@@ -351,3 +351,24 @@ def test_tls_verifies_the_certificate_and_the_host_name(tmp_path: Path) -> None:
             listener.close()
 
     asyncio.run(main())
+
+
+def test_the_shared_upstream_client_sends_no_cookie_an_answer_set() -> None:
+    """One client serves every account: one caller's upstream cookie must not reach the next."""
+    from shared.providers.http_client import upstream_client
+
+    async def main() -> list[bytes]:
+        async with serving(
+            [ok(b"first", b"set-cookie: session=account-a; Path=/")], [ok(b"second")]
+        ) as server:
+            client = upstream_client()
+            try:
+                await client.get(f"{server.url}/v1/models")
+                await client.get(f"{server.url}/v1/models")
+            finally:
+                await client.aclose()
+            return server.requests
+
+    requests = asyncio.run(main())
+    assert len(requests) == 2
+    assert b"cookie" not in requests[1].lower()
