@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -121,6 +122,16 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process (not its children)."""
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
+
+
+def run_seconds(pid: int) -> float:
+    """CPU time of all of a process's threads from the scheduler (/proc/<pid>/task/*/schedstat,
+    nanoseconds): precise where ``cpu_seconds`` counts 10 ms ticks, for small amounts."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def rss_mb(pid: int) -> float:

@@ -55,6 +55,7 @@ ROWS: list[Row] = [
         lambda r: r["gateway_cpu_ms_per_request"] <= 4,
     ),
     ("  same, at concurrency 32 (ms)", lambda r: r["gateway_tput_cpu_ms_per_request"], "", None),
+    ("  gateway idle, no request (CPU ms per s)", lambda r: r.get("gateway_idle_cpu_ms_per_s"), "", None),
     ("moto CPU per request, excluded (ms)", lambda r: r["moto_cpu_ms_per_request"], "", None),
     ("gateway CPU per 64-chunk stream (ms)", lambda r: r["gateway_cpu_ms_per_stream_64"], "", None),
     (

@@ -30,6 +30,7 @@ from bench.processes import (
     bench_events,
     cpu_seconds,
     make_cold,
+    run_seconds,
     set_stub,
     start_fake_upstream,
     start_stack,
@@ -41,6 +42,7 @@ SHORT, LONG = 64, 512
 # Paced streams: every event arrives in its own socket read, as a model's tokens do, where the
 # back-to-back fake upstream lets one read carry many.
 PACED_DELAY_MS = 1.0
+IDLE_S = 3.0
 
 
 def write_catalog(directory: Path, upstreams: dict[str, Started]) -> Path:
@@ -74,6 +76,11 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
     gateway_long = client.Target(stack.base_url, "bench-long", auth)
     out: dict[str, Any] = {}
 
+    idle_before = run_seconds(stack.process.pid)
+    await asyncio.sleep(IDLE_S)  # no request: what the server's own timers cost
+    out["gateway_idle_cpu_ms_per_s"] = round(
+        (run_seconds(stack.process.pid) - idle_before) * 1000 / IDLE_S, 2
+    )
     out["direct_seq"], _ = await measure_cpu(short.process.pid, client.sequential(direct, args.seq))
     bench_events(stack, reset=True)
     make_cold(stack)  # the first request of the phase (a warm-up one) pays the cold lookups

@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import threading
 import time
 import uuid
@@ -173,10 +172,6 @@ class BenchGateway:
         await send({"type": "http.response.body", "body": body})
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -184,7 +179,7 @@ def main() -> None:
     parser.add_argument("--catalog-file", type=Path, required=True)
     args = parser.parse_args()
     raise_limits()
-    from sluice.local.stack import LocalStack, StackOptions
+    from sluice.local.stack import LocalStack, StackOptions, stop_on_sigterm
 
     options = StackOptions(
         port=args.port,
@@ -194,9 +189,7 @@ def main() -> None:
         run_schedules=False,
     )
     stack = LocalStack(options)
-    # uvicorn re-raises the SIGTERM it caught once it has shut down; under the default handler
-    # that killed this process before ``stack.stop()``, leaving moto and the simulator running.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     try:
         stack.start_backends()
         count_aws_calls()

@@ -14,18 +14,14 @@ KEEPALIVE = b": keep-alive\n\n"
 FLUSH = b""  # not a frame: a response body yields it to send what it has written so far now
 
 
-def _json(payload: dict[str, Any]) -> bytes:
-    return dumps(payload)
-
-
 def encode_openai_chunk(chunk: dict[str, Any]) -> bytes:
     """``data: {chunk}`` and the blank line that ends an SSE event."""
-    return b"data: " + _json(chunk) + b"\n\n"
+    return b"data: " + dumps(chunk) + b"\n\n"
 
 
 def encode_anthropic_event(event: dict[str, Any]) -> bytes:
     """``event: <type>``, ``data: {event}`` and the blank line, as Anthropic frames its stream."""
-    return b"event: " + str(event["type"]).encode() + b"\ndata: " + _json(event) + b"\n\n"
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + dumps(event) + b"\n\n"
 
 
 class SseEvent(NamedTuple):

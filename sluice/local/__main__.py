@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
-from sluice.local.stack import LocalStack, StackOptions
+from sluice.local.stack import LocalStack, StackOptions, stop_on_sigterm
 
 
 def _options(argv: list[str] | None) -> StackOptions:
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     options = _options(argv)
     stack = LocalStack(options)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_sigterm()
     try:
         stack.start_backends()
         restored = stack.load_state()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,6 +29,17 @@ LOCAL_AWS_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "SLUICE_UPSTREAM_API_KEY": "simulator",
 }
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the caller's ``finally: stack.stop()`` runs. uvicorn
+    re-raises the SIGTERM it caught once it has shut down; under the default handler that would
+    kill the process before the cleanup, leaving moto and the simulator running."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @dataclass
