@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from shared import json_codec
 from shared.errors import InvalidRequest, RequestTooLarge
 
 
@@ -45,9 +45,9 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     if not raw:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:
-        return json.loads(raw)
+        return json_codec.loads_strict(raw)
     except (ValueError, RecursionError) as exc:
-        raise InvalidRequest("Request body is not valid JSON.") from exc
+        raise InvalidRequest(f"Request body is not valid JSON: {exc}.") from exc
 
 
 def parse_model[M: BaseModel](model: type[M], data: Any) -> M:

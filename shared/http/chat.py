@@ -32,9 +32,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:
-        data = json_codec.loads(raw)
+        data = json_codec.loads_strict(raw)
     except (ValueError, RecursionError) as exc:
-        raise InvalidRequest("Request body is not valid JSON.") from exc
+        raise InvalidRequest(f"Request body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise InvalidRequest("Request body must be a JSON object.")
     return data

@@ -256,6 +256,30 @@ HOSTILE: list[tuple[str, dict[str, str], bytes]] = [
         b'"system": null, "metadata": null, "stream": null, "n": null, "name": null}',
     ),
     ("raw null bytes", {"content-type": "application/json"}, b'{"model": "qwen3",\x00 "messages": []}\x00'),
+    # Valid enough to reach the upstream call: fields passed on as they are (unknown fields, tool
+    # schemas, message text) holding what the upstream request body cannot carry.
+    (
+        "NaN in a field passed on",
+        {"content-type": "application/json"},
+        b'{"model": "qwen3", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}], "knob": NaN}',
+    ),
+    (
+        "NaN in a field passed on, streamed",
+        {"content-type": "application/json"},
+        b'{"model": "qwen3", "max_tokens": 8, "stream": true, '
+        b'"messages": [{"role": "user", "content": "hi"}], "knob": NaN}',
+    ),
+    (
+        "1e999 in a tool schema",
+        {"content-type": "application/json"},
+        b'{"model": "qwen3", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}], '
+        b'"tools": [{"type": "function", "function": {"name": "f", "parameters": {"x": 1e999}}}]}',
+    ),
+    (
+        "lone surrogate in message text",
+        {"content-type": "application/json"},
+        b'{"model": "qwen3", "max_tokens": 8, "messages": [{"role": "user", "content": "a\\udfffb"}]}',
+    ),
     ("16 KB header", {"content-type": "application/json", "x-junk": "A" * 16 * 1024}, b'{"model": "qwen3"}'),
     (
         "16 KB authorization",

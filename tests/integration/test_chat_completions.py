@@ -85,3 +85,25 @@ def test_unknown_key_is_401_invalid_api_key(chat_world) -> None:
     with pytest.raises(openai.AuthenticationError) as denied:
         asyncio.run(go())
     assert denied.value.code == "invalid_api_key"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_nan_in_a_passed_through_field_is_a_400_not_an_upstream_error(chat_world, stream: bool) -> None:
+    """``NaN`` is not JSON: before, it reached the upstream call (502 without streaming, 500 with)."""
+    body = b'{"model": "qwen3", "messages": [{"role": "user", "content": "hi"}], "extra_knob": NaN'
+    body += b', "stream": true}' if stream else b"}"
+
+    async def go():
+        async with chat_http() as http:
+            return await http.post(
+                "/v1/chat/completions",
+                content=body,
+                headers={"authorization": f"Bearer {chat_world.pro.key}", "content-type": "application/json"},
+            )
+
+    response = asyncio.run(go())
+
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert "not valid JSON" in response.json()["error"]["message"]
+    assert chat_world.pro.balance() == 1000, "nothing charged"

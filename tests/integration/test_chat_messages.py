@@ -79,3 +79,25 @@ def test_errors_are_in_anthropic_format(chat_world) -> None:
         "type": "error",
         "error": {"type": "not_found_error", "message": "The model 'no-such-model' does not exist."},
     }
+
+
+def test_nan_in_a_tool_schema_is_an_anthropic_400(chat_world) -> None:
+    """Tool schemas are passed on as they are: ``NaN`` in one would make the upstream body invalid."""
+    tool = b'{"name": "pick", "input_schema": {"type": "object", "properties": {"n": {"default": NaN}}}}'
+    body = b'{"model": "qwen3", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}], '
+    body += b'"tools": [' + tool + b"]}"
+
+    async def go():
+        async with chat_http() as http:
+            return await http.post(
+                "/v1/messages",
+                content=body,
+                headers={"x-api-key": chat_world.pro.key, "content-type": "application/json"},
+            )
+
+    response = asyncio.run(go())
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "error"
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert "not valid JSON" in response.json()["error"]["message"]

@@ -52,3 +52,35 @@ def test_invalid_text_is_a_value_error(text: str) -> None:
 
 def test_lone_surrogates_are_written_as_a_question_mark() -> None:
     assert json_codec.dumps({"t": "a\ud800b"}) == b'{"t":"a?b"}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": NaN}',
+        '{"a": Infinity}',
+        '{"a": [1, -Infinity]}',
+        '{"a": 1e999}',
+        '{"a": {"b": [-1E+400]}}',
+        '{"a": ' + "9" * 400 + ".5}",
+        '{"t": "a\\ud800b"}',
+    ],
+)
+def test_loads_strict_refuses_what_an_upstream_body_cannot_carry(text: str) -> None:
+    json.loads(text)  # the standard library reads every one of them
+    with pytest.raises(ValueError):
+        json_codec.loads_strict(text.encode())
+
+
+@pytest.mark.parametrize(
+    "text", ['{"file": "e2024", "n": 1e300}', '{"n": ' + "9" * 300 + "}", '{"s": "\\ud83d\\ude00"}']
+)
+def test_loads_strict_takes_big_finite_numbers_and_paired_surrogates(text: str) -> None:
+    assert json_codec.loads_strict(text.encode()) == json.loads(text)
+
+
+@SETTINGS
+@given(value=values)
+def test_loads_strict_reads_standard_json_as_json_does(value: Any) -> None:
+    text = json.dumps(value)
+    assert json_codec.loads_strict(text.encode()) == json.loads(text)
