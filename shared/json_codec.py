@@ -14,8 +14,6 @@ from typing import Any
 
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads``. pydantic-core refuses a lone surrogate escape (``"\\ud800"``), which
@@ -59,9 +57,20 @@ def _all_finite(value: Any) -> bool:
 
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON: what ``json.dumps(ensure_ascii=False, separators=(",", ":"))`` writes
-    (some float exponents are spelled shorter: ``1e-8``). Text that cannot be UTF-8 (a lone
-    surrogate) is written with ``?`` in its place instead of failing."""
+    (some float exponents are spelled shorter: ``1e-8``), except where that would not be JSON or
+    not UTF-8: a non-finite float is written ``null`` (``json`` writes ``NaN``), and a lone
+    surrogate, which an upstream's answer may hold (``"\\ud83d"``), is written ``?``."""
     try:
-        return to_json(value)
+        return to_json(value, inf_nan_mode="null")
     except PydanticSerializationError:
-        return _compact(value).encode("utf-8", "replace")
+        return to_json(_utf8_only(value), inf_nan_mode="null")
+
+
+def _utf8_only(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8_only(k): _utf8_only(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8_only(item) for item in value]
+    return value

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from shared.adapters.catalog_store import cached_catalog, current_catalog
 from shared.auth.api_keys import Caller
@@ -30,6 +30,7 @@ from shared.gateway.streaming import relay, start_stream
 from shared.http.app import request_id
 from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
 from shared.http.context import source_ip
+from shared.http.json_response import UpstreamJSONResponse
 from shared.http.sse_response import SseResponse
 from shared.limits.buckets import LimitFacts
 from shared.providers.registry import provider_for
@@ -113,7 +114,7 @@ async def _complete(
     finally:
         await asyncio.gather(status, finish(call, outcome))
     body = fmt.render(answer, target.entry.id)
-    return JSONResponse(body, headers=success_headers(call, target.entry.id))
+    return UpstreamJSONResponse(body, headers=success_headers(call, target.entry.id))
 
 
 def _providers(call: ChatCall) -> ProviderFor:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from sluice.simulator.config import SimulatorConfig
 from sluice.simulator.controls import Controls, read_controls
-from sluice.simulator.faults import HTTP_FAULTS, NOT_JSON_BODY, FailureCounter, FaultName
+from sluice.simulator.faults import HTTP_FAULTS, NOT_JSON_BODY, FailureCounter, FaultName, with_half_emoji
 from sluice.simulator.pacing import Timing, faulty_json_body, pause, sse_body
 from sluice.simulator.plan import CompletionPlan, plan_completion
 from sluice.simulator.render import completion_body, stream_steps
@@ -129,6 +129,8 @@ async def _complete(
 ) -> Response:
     """A non-streaming answer, sent once the time its tokens would take to stream has passed."""
     encoded = json.dumps(completion_body(plan)).encode()
+    if fault is FaultName.LONE_SURROGATE:
+        encoded = with_half_emoji(encoded)
     if await pause(request, timing.token_delay * plan.longest_choice_tokens()):
         return Response(status_code=CLIENT_CLOSED)
     if fault in _BODY_FAULTS:

@@ -10,6 +10,9 @@ Faults are chosen per request (see ``controls``):
 - ``malformed_sse``: a ``data: {not json`` event after the first chunk (non-streaming: as
   ``invalid_json``).
 - ``invalid_json``: status 200 with a body that is not JSON.
+- ``lone_surrogate``: a normal answer whose text starts with half of an emoji, a lone surrogate
+  escape (``"\\ud83d"``), as a detokenizer that split a character may send it. It is valid JSON
+  to Python's parser but not text: it cannot be written as UTF-8.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class FaultName(StrEnum):
     RESET_MID_STREAM = "reset_mid_stream"
     MALFORMED_SSE = "malformed_sse"
     INVALID_JSON = "invalid_json"
+    LONE_SURROGATE = "lone_surrogate"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,14 @@ HTTP_FAULTS = {
 DEFAULT_FAIL_ONCE_FAULT = FaultName.HTTP_503
 RESET_AFTER_STEPS = 3
 NOT_JSON_BODY = b'{"id": "chatcmpl-simulated", this is not JSON'
+
+
+def with_half_emoji(encoded: bytes) -> bytes:
+    """``lone_surrogate``: the first text content of an encoded answer or chunk starts with it."""
+    for marker in (b'"content": "', b'"content":"'):
+        if marker in encoded:
+            return encoded.replace(marker, marker + b"\\ud83d", 1)
+    return encoded
 
 
 class FailureCounter:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from sluice.simulator.faults import RESET_AFTER_STEPS, FaultName
+from sluice.simulator.faults import RESET_AFTER_STEPS, FaultName, with_half_emoji
 from sluice.simulator.render import Chunk, sse_event
 
 MALFORMED_EVENT = b"data: {not json\n\n"
@@ -43,10 +43,15 @@ async def sse_body(
     request: Request, steps: list[list[Chunk]], timing: Timing, fault: FaultName | None
 ) -> AsyncIterator[bytes]:
     """The SSE stream: one step per token interval, then ``data: [DONE]``, unless a fault hits."""
+    half_emoji = fault is FaultName.LONE_SURROGATE
     for position, step in enumerate(steps):
         if position and timing.token_delay:
             await asyncio.sleep(timing.token_delay)
-        yield b"".join(sse_event(chunk) for chunk in step)
+        data = b"".join(sse_event(chunk) for chunk in step)
+        if half_emoji:
+            marked = with_half_emoji(data)
+            half_emoji, data = marked == data, marked
+        yield data
         if position == 0 and fault is FaultName.MALFORMED_SSE:
             yield MALFORMED_EVENT
         hangs = position == 0 and fault is FaultName.HANG_AFTER_FIRST

@@ -11,6 +11,7 @@ checked on its own and all problems are reported together.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -113,3 +114,32 @@ def test_upstream_failures_after_the_first_byte(chat_world, logs, path) -> None:
     problems = run_faults(chat_world, path, logs, [(fault, True, None) for fault in MID_STREAM])
 
     assert problems == {}
+
+
+def _answer_text(path: str, response) -> str:
+    """The answer's text, from JSON that is UTF-8 and standard (no lone surrogate, no NaN)."""
+    raw = response.content.decode("utf-8")  # raises if the gateway sent what is not UTF-8
+    strict = {"parse_constant": lambda name: pytest.fail(f"{name} in the answer")}
+    if not response.headers["content-type"].startswith("text/event-stream"):
+        body = json.loads(raw, **strict)
+        return (
+            body["content"][0]["text"]
+            if path.endswith("/messages")
+            else body["choices"][0]["message"]["content"]
+        )
+    datas = [line[len("data: ") :] for line in raw.splitlines() if line.startswith("data: ")]
+    events = [json.loads(d, **strict) for d in datas if d != "[DONE]"]
+    if path.endswith("/messages"):
+        return "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
+    return "".join((c["choices"][0]["delta"].get("content") or "") for c in events if c.get("choices"))
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("path", PATHS)
+def test_text_that_cannot_be_utf8_arrives_replaced_not_as_a_500(chat_world, path, stream) -> None:
+    """An upstream's lone surrogate (half an emoji) is written as ``?``: the answer stays UTF-8."""
+    response = post(path, chat_world.pro.key, body_for(path, "[sim:fault=lone_surrogate] hi", stream=stream))
+
+    assert response.status_code == 200, response.text
+    text = _answer_text(path, response)
+    assert text.startswith("?Simulated reply to: "), text

@@ -316,6 +316,22 @@ def test_invalid_json_and_malformed_sse(client: TestClient) -> None:
         sse_payloads(malformed.text)
 
 
+def test_lone_surrogate_starts_the_text_with_half_an_emoji(client: TestClient) -> None:
+    fault = {"x-sim-fault": "lone_surrogate"}
+    answer = client.post("/v1/chat/completions", json=body(), headers=fault)
+    stream = client.post("/v1/chat/completions", json=body(stream=True), headers=fault)
+
+    assert json.loads(answer.content)["choices"][0]["message"]["content"].startswith("\ud83dSimulated")
+    text = "".join(
+        (chunk["choices"][0]["delta"].get("content") or "")
+        for chunk in sse_payloads(stream.text)
+        if isinstance(chunk, dict) and chunk.get("choices")
+    )
+    assert text.startswith("\ud83dSimulated") and text.count("\ud83d") == 1
+    with pytest.raises(UnicodeEncodeError):
+        text.encode("utf-8")
+
+
 def test_hang_delays_the_whole_answer(client: TestClient) -> None:
     started = time.monotonic()
     client.post("/v1/chat/completions", json=body())

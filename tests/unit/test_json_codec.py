@@ -84,3 +84,8 @@ def test_loads_strict_takes_big_finite_numbers_and_paired_surrogates(text: str) 
 def test_loads_strict_reads_standard_json_as_json_does(value: Any) -> None:
     text = json.dumps(value)
     assert json_codec.loads_strict(text.encode()) == json.loads(text)
+
+
+def test_dumps_writes_non_finite_numbers_as_null_and_stays_json() -> None:
+    written = json_codec.dumps({"a": float("nan"), "b": [float("-inf")], "t": "x\ud83d"})
+    assert written == b'{"a":null,"b":[null],"t":"x?"}'
