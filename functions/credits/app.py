@@ -16,18 +16,13 @@ from starlette.routing import Route
 from shared.auth.api_keys import authenticate
 from shared.auth.users import user_from_claims
 from shared.credits.report import MAX_DAYS, MAX_HOURS, credit_report
-from shared.errors import InvalidRequest
+from shared.dashboard.paging import bounded_number
 from shared.http.app import create_app
 from shared.http.context import authorizer_claims
 
 
 def _bounded(request: Request, name: str, default: int, most: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise InvalidRequest(f"{name} must be a whole number from 1 to {most}.", param=name)
-    return int(raw)
+    return bounded_number(request.query_params.get(name), name, default, most)
 
 
 def _report(request: Request, account_id: str) -> JSONResponse:

@@ -19,6 +19,7 @@ from shared.adapters import account_store
 from shared.auth.users import user_from_claims
 from shared.credits.ledger import grant_credits
 from shared.keys.service import now_iso
+from shared.numbers import ascii_int
 
 SIGNUP_CREDITS = 100  # default; SLUICE_SIGNUP_CREDITS (template parameter SignupCredits) overrides
 
@@ -34,7 +35,8 @@ _INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud
 def signup_credits() -> int:
     """Credits granted to a new account: ``SLUICE_SIGNUP_CREDITS`` when it is a whole number."""
     configured = os.environ.get("SLUICE_SIGNUP_CREDITS", "").strip()
-    return int(configured) if configured.isdigit() else SIGNUP_CREDITS
+    number = ascii_int(configured)
+    return SIGNUP_CREDITS if number is None else number
 
 
 def consent_from_attributes(attributes: Mapping[str, Any]) -> Consent | None:

@@ -23,6 +23,7 @@ from shared.images.model import InlineImage
 from shared.images.policy import Allowlist, ensure_allowed, parse_allowlist
 from shared.images.sniff import MAX_IMAGE_BYTES, image_from_bytes
 from shared.images.urls import RemoteUrl, parse_remote_url
+from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_REDIRECTS = 3
@@ -147,8 +148,8 @@ async def _read_image(response: httpx.Response) -> InlineImage:
         raise InvalidRequest(
             f"image URL could not be fetched: the server answered HTTP {response.status_code}"
         )
-    declared_length = response.headers.get("content-length", "")
-    if declared_length.isdigit() and int(declared_length) > MAX_IMAGE_BYTES:
+    declared_length = ascii_int(response.headers.get("content-length", ""))
+    if declared_length is not None and declared_length > MAX_IMAGE_BYTES:
         raise ImageTooLarge(f"image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     body = bytearray()
     async for chunk in response.aiter_raw():

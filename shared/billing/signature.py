@@ -11,6 +11,7 @@ import hashlib
 import hmac
 
 from shared.errors import Unauthenticated
+from shared.numbers import ascii_int
 
 HEADER = "Sluice-Signature"
 TOLERANCE_S = 300
@@ -37,8 +38,8 @@ def _parse(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
+        if name == "t":
+            timestamp = ascii_int(value)
         elif name == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:

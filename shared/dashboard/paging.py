@@ -10,6 +10,7 @@ import base64
 import binascii
 
 from shared.errors import InvalidRequest
+from shared.numbers import ascii_int
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -17,11 +18,17 @@ MAX_LIMIT = 100
 
 def page_limit(raw: str | None, default: int = DEFAULT_LIMIT, most: int = MAX_LIMIT) -> int:
     """``?limit=``: a whole number from 1 to ``most``."""
+    return bounded_number(raw, "limit", default, most)
+
+
+def bounded_number(raw: str | None, name: str, default: int, most: int) -> int:
+    """A query parameter that is a whole number from 1 to ``most`` (``default`` when absent)."""
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise InvalidRequest(f"limit must be a whole number from 1 to {most}.", param="limit")
-    return int(raw)
+    number = ascii_int(raw)
+    if number is None or not 1 <= number <= most:
+        raise InvalidRequest(f"{name} must be a whole number from 1 to {most}.", param=name)
+    return number
 
 
 def encode_cursor(sort_key: str) -> str:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from shared import json_codec
 from shared.errors import InvalidRequest, RequestTooLarge
+from shared.numbers import ascii_int
 
 
 def validation_error(exc: ValidationError) -> InvalidRequest:
@@ -23,7 +24,8 @@ async def read_limited(request: Request, max_bytes: int, too_large: str) -> byte
     """The raw body, refused (413, ``too_large``) as soon as it is known to exceed ``max_bytes``:
     from its Content-Length, or while it arrives, before it is all read."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    length = ascii_int(declared)
+    if length is not None and length > max_bytes:
         raise RequestTooLarge(too_large)
     chunks: list[bytes] = []
     size = 0

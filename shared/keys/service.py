@@ -12,6 +12,7 @@ from shared.adapters import account_store, key_store
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.keys.models import ApiKeyRecord
 from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
+from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
@@ -20,7 +21,8 @@ MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxA
 def max_active_keys() -> int:
     """Active keys an account may hold: ``SLUICE_MAX_ACTIVE_KEYS`` when it is a positive integer."""
     configured = os.environ.get("SLUICE_MAX_ACTIVE_KEYS", "").strip()
-    return int(configured) if configured.isdigit() and int(configured) > 0 else MAX_ACTIVE_KEYS
+    number = ascii_int(configured)
+    return number if number is not None and number > 0 else MAX_ACTIVE_KEYS
 
 
 def now_iso() -> str:

@@ -114,7 +114,9 @@ def test_without_a_valid_key_it_is_401(account_with_usage, raw_key) -> None:
     assert status == 401 and body["error"]["code"] == "invalid_api_key"
 
 
-@pytest.mark.parametrize("query", [{"days": "0"}, {"days": "91"}, {"hours": "x"}, {"hours": "169"}])
+@pytest.mark.parametrize(
+    "query", [{"days": "0"}, {"days": "91"}, {"hours": "x"}, {"hours": "169"}, {"hours": "³"}, {"days": "٣"}]
+)
 def test_out_of_range_windows_are_400(account_with_usage, query) -> None:
     _, raw_key = account_with_usage
 

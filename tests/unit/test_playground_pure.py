@@ -119,6 +119,6 @@ def test_cursors_round_trip_and_stay_in_their_list() -> None:
         with pytest.raises(InvalidRequest):
             decode_cursor(bad, "MSG#ps_019a7b3c4d5e6f708192#")
     assert page_limit(None) == 50 and page_limit("100") == 100
-    for bad in ("0", "101", "-1", "ten"):
+    for bad in ("0", "101", "-1", "ten", "³", "²5", "1٣"):  # "³".isdigit() is true; int("³") fails
         with pytest.raises(InvalidRequest):
             page_limit(bad)
