@@ -25,9 +25,9 @@ def loads(text: str | bytes | bytearray) -> Any:
         return json.loads(text)
 
 
-# A number a double cannot hold (``1e999``, 400 digits) parses as an infinity: only text that has
-# one of these is walked to look for it.
-_HUGE_NUMBER = re.compile(rb"[eE][+]?\d{3,}|\d{300,}")
+# A number a double cannot hold (``1e999``, ``1`` and 400 zeros, 250 digits ``e60``) parses as an
+# infinity: only text with a positive exponent or a long run of digits is walked to look for one.
+_HUGE_NUMBER = re.compile(rb"\d[eE]\+?\d|\d{300,}")
 
 
 def loads_strict(text: bytes) -> Any:

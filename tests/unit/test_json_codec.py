@@ -63,6 +63,7 @@ def test_lone_surrogates_are_written_as_a_question_mark() -> None:
         '{"a": 1e999}',
         '{"a": {"b": [-1E+400]}}',
         '{"a": ' + "9" * 400 + ".5}",
+        '{"a": 1' + "0" * 250 + "e60}",
         '{"t": "a\\ud800b"}',
     ],
 )
