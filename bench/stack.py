@@ -209,9 +209,17 @@ def main() -> None:
         )
         import uvicorn
 
+        from shared.http.server import protocol
+
         gateway = BenchGateway(stack.build_gateway())
         config = uvicorn.Config(
-            gateway, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False
+            gateway,
+            host="127.0.0.1",
+            port=args.port,
+            http=protocol(),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
         )
         uvicorn.Server(config).run()
     except KeyboardInterrupt:

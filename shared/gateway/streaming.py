@@ -56,35 +56,47 @@ def _track_one(outcome: Outcome, event: ev.StreamEvent) -> None:
 
 
 async def _wait_with_keepalives(
-    task: asyncio.Task[OpenedStream], renderer: SseRenderer
+    task: asyncio.Task[OpenedStream], keepalive: Callable[[], bytes]
 ) -> AsyncIterator[bytes]:
     while not task.done():
         done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
         if not done:
-            yield renderer.keepalive()
+            yield keepalive()
+
+
+def routed_model(call: ChatCall, task: asyncio.Task[OpenedStream]) -> str:
+    """The model the stream was routed to once the upstream committed (for ``auto``, maybe a later
+    candidate than the first); the first candidate before that."""
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result().target.entry.id
+    return call.models[0].id
 
 
 async def relay(
     call: ChatCall,
     task: asyncio.Task[OpenedStream],
-    renderer: SseRenderer,
+    renderer_for: Callable[[str], SseRenderer],
     on_target: Callable[[OpenedStream], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The response body: keep-alives, the translated events, the closing frames; then accounting."""
+    """The response body: keep-alives, the translated events, the closing frames; then accounting.
+
+    The renderer is made for the model the stream was routed to, once the upstream has committed
+    (for ``auto``, a later candidate when the first failed); until then, keep-alives."""
     outcome = Outcome()
     try:
-        async for ping in _wait_with_keepalives(task, renderer):
+        async for ping in _wait_with_keepalives(task, lambda: renderer_for(call.models[0].id).keepalive()):
             yield ping
         try:
             opened = task.result()
         except SluiceError as error:
             outcome.error = error
-            for frame in renderer.feed(ev.Error(error.message)):
+            for frame in renderer_for(call.models[0].id).feed(ev.Error(error.message)):
                 yield frame
             return
         outcome.target = opened.target
         if on_target is not None:
             on_target(opened)
+        renderer = renderer_for(opened.target.entry.id)
         first_content = True
         async for event in opened.events():
             _track(outcome, event)

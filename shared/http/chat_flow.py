@@ -26,7 +26,7 @@ from shared.gateway.images import inline_images
 from shared.gateway.passthrough import PassthroughProvider
 from shared.gateway.router import ProviderFor
 from shared.gateway.sse_render import SseRenderer
-from shared.gateway.streaming import relay, start_stream
+from shared.gateway.streaming import relay, routed_model, start_stream
 from shared.http.app import request_id
 from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
 from shared.http.context import source_ip
@@ -131,8 +131,10 @@ async def _stream(
         await asyncio.gather(status, finish(call, Outcome(error=error)))
         raise
     await status
-    # The routed model is known once the upstream committed; before that, the first candidate.
-    model = task.result().target.entry.id if task.done() else call.models[0].id
-    body = relay(call, task, fmt.stream_renderer(call.request, model))
-    headers = {**SSE_HEADERS, **success_headers(call, model)}
-    return SseResponse(body, media_type="text/event-stream", headers=headers)
+    body = relay(call, task, lambda model: fmt.stream_renderer(call.request, model))
+    return SseResponse(
+        body,
+        headers=SSE_HEADERS,
+        # read as the first bytes leave: by then the upstream has usually committed to a model
+        late_headers=lambda: success_headers(call, routed_model(call, task)),
+    )

@@ -13,16 +13,19 @@ if the body has not paused (an upstream read can hold hundreds of events), and a
 from the body (``FLUSH``) sends what it wrote so far at once: the relay yields one after the
 first content, so the first token is not kept waiting behind the rest of its burst.
 
-The response's start is sent by the writer too, in the same loop turn as the first frames when
-they are ready (one socket write under uvloop, which sends what a turn wrote together).
+The response's start is sent by the writer too, with the body's first bytes (a frame, a
+keep-alive, or the end) and in the same loop turn: one socket write on the server's transport
+(shared/http/server.py), which sends what a turn wrote together. Headers known only then
+(``late_headers``: the model a stream was routed to) are read at that moment.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Mapping
 
-from starlette.responses import StreamingResponse
+from starlette.responses import ContentStream, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from shared.chat.sse import FLUSH
@@ -31,9 +34,10 @@ FLUSH_FRAMES = 16
 
 
 class _Writer:
-    """Sends the response's start, then whatever the body has written each time it runs."""
+    """Sends the response's start with the body's first bytes, then whatever the body has written
+    each time it runs."""
 
-    def __init__(self, send: Send, start: Message) -> None:
+    def __init__(self, send: Send, start: Callable[[], Message]) -> None:
         self._send = send
         self._start = start
         self._buffer = bytearray()
@@ -56,11 +60,11 @@ class _Writer:
         await asyncio.sleep(0)
 
     async def _run(self) -> None:
-        # The start goes out when this task first runs: right away if the body has to wait for
-        # the upstream, or in the same loop turn as the first frames if they are already written.
-        # uvloop's transports send what one turn wrote in one writev, so the status line, the
-        # headers and the first token then cost one send instead of two.
-        await self._send(self._start)
+        # The start goes out with the first bytes, in the same loop turn: the server's transport
+        # (shared/http/server.py) sends what one turn wrote in one writev, so the status line, the
+        # headers and the first token cost one send, not two.
+        await self._ready.wait()
+        await self._send(self._start())
         while True:
             await self._ready.wait()
             self._ready.clear()
@@ -90,6 +94,23 @@ class SseResponse(StreamingResponse):
     """``text/event-stream`` with coalesced writes (the body yields bytes)."""
 
     media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        content: ContentStream,
+        *,
+        headers: Mapping[str, str] | None = None,
+        late_headers: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        super().__init__(content, headers=headers)
+        self.late_headers = late_headers
+
+    def _start(self) -> Message:
+        headers = self.raw_headers
+        if self.late_headers is not None:
+            late = self.late_headers().items()
+            headers = [*headers, *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in late)]
+        return {"type": "http.response.start", "status": self.status_code, "headers": headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The body runs in the request's task; the client going away (``http.disconnect``)
@@ -125,8 +146,7 @@ class SseResponse(StreamingResponse):
             await self.background()
 
     async def stream_response(self, send: Send) -> None:
-        start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        writer = _Writer(send, start)
+        writer = _Writer(send, self._start)
         try:
             async for chunk in self.body_iterator:
                 if chunk:

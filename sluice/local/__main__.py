@@ -83,10 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         _write_env_file(options.env_file, base_url, seeded.raw_key, stack.moto.endpoint)
         import uvicorn
 
+        from shared.http.server import protocol
+
         config = uvicorn.Config(
             gateway,
             host=options.host,
             port=options.port,
+            http=protocol(),
             log_level="warning",
             lifespan="off",
             access_log=False,

@@ -6,6 +6,7 @@ Accounts, keys and credits are created with the domain code, in the fresh tables
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -145,11 +146,12 @@ class UpstreamCall:
 class RecordingUpstream:
     """An OpenAI-compatible upstream that records every request: the simulator, or a fixed failure."""
 
-    def __init__(self, *, fail_status: int | None = None) -> None:
+    def __init__(self, *, fail_status: int | None = None, fail_after_s: float = 0.0) -> None:
         from sluice.simulator import SimulatorConfig
         from sluice.simulator.app import create_app
 
         self.fail_status = fail_status
+        self.fail_after_s = fail_after_s  # a failure that takes this long to come
         self.calls: list[UpstreamCall] = []
         self._simulator = create_app(SimulatorConfig())
 
@@ -161,6 +163,7 @@ class RecordingUpstream:
         call = UpstreamCall(json.loads(body or b"{}"), time.monotonic())
         self.calls.append(call)
         if self.fail_status is not None:
+            await asyncio.sleep(self.fail_after_s)
             error = json.dumps({"error": {"message": "recording upstream failure", "type": "server_error"}})
             headers = [(b"content-type", b"application/json")]
             await send({"type": "http.response.start", "status": self.fail_status, "headers": headers})

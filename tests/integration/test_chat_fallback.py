@@ -187,3 +187,35 @@ def test_a_stream_whose_upstream_times_out_ends_with_an_error_event(
     [event] = queued_usage_events(chat_world.usage_queue)
     assert event["charged"] is False and event["status"] == 504
     assert chat_world.pro.balance() == 1000
+
+
+def test_auto_names_the_candidate_that_answered_when_the_first_failed_after_the_response_began(
+    chat_world, monkeypatch
+) -> None:
+    """The first ``auto`` candidate fails only after the stream's response has begun (its head not
+    yet sent): the header and every chunk name the candidate that answered."""
+    monkeypatch.setattr(streaming, "FIRST_WAIT_S", 0.05)
+    slow_failure = RecordingUpstream(fail_status=503, fail_after_s=0.1)
+    with LoopbackServer(slow_failure) as bad, LoopbackServer(RecordingUpstream()) as good:
+        install_catalog(
+            routes={
+                "hrllm": [openai_route(f"{bad.url}/v1", "hrllm")],
+                "qwen3": [openai_route(f"{good.url}/v1", "qwen3")],
+            }
+        )
+
+        async def go():
+            async with chat_http() as http:
+                body = {"model": "auto", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+                headers = {"Authorization": f"Bearer {chat_world.pro.key}"}
+                return await http.post("/v1/chat/completions", json=body, headers=headers)
+
+        response = asyncio.run(go())
+
+    assert len(slow_failure.calls) == router.ATTEMPTS_PER_ROUTE, "the first candidate failed slowly"
+    assert response.status_code == 200
+    assert response.headers["x-sluice-model"] == "qwen3"
+    chunks = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: {")]
+    assert chunks and {chunk["model"] for chunk in chunks} == {"qwen3"}
+    [event] = queued_usage_events(chat_world.usage_queue)
+    assert event["routed_model"] == "qwen3" and event["charged"] is True

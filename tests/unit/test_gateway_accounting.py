@@ -102,7 +102,10 @@ def test_the_relay_asks_for_a_flush_right_after_the_first_content(monkeypatch: p
         opened = OpenedStream(Target(CHEAP, ROUTE), head, burst())
         task = asyncio.get_running_loop().create_future()
         task.set_result(opened)
-        renderer = OpenAISse(model="cheap", include_usage=False)
+
+        def renderer(model: str) -> OpenAISse:
+            return OpenAISse(model=model, include_usage=False)
+
         return [frame async for frame in streaming.relay(call(CHEAP), task, renderer)]  # type: ignore[arg-type]
 
     frames = asyncio.run(run())

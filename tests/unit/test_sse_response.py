@@ -178,7 +178,7 @@ class Turns:
 
 
 def test_the_start_leaves_in_the_same_turn_as_first_frames_that_are_ready() -> None:
-    """uvloop sends what one loop turn wrote in one writev: head and first token, one send."""
+    """The server's transport sends what one loop turn wrote in one writev: head and first token."""
     sent: list[tuple[int, str]] = []
 
     async def body() -> AsyncIterator[bytes]:
@@ -203,16 +203,40 @@ def test_the_start_leaves_in_the_same_turn_as_first_frames_that_are_ready() -> N
     assert sent[2][0] > first_turn
 
 
-def test_the_start_does_not_wait_for_a_slow_first_token() -> None:
+def test_the_start_waits_for_the_first_bytes_and_reads_late_headers_then() -> None:
+    """A stream's routed model is known once its upstream commits, which is when bytes flow."""
     client = Client()
     sent_while_waiting: list[list[str]] = []
+    routed = {"model": "first-candidate"}
 
     async def body() -> AsyncIterator[bytes]:
-        await asyncio.sleep(0.02)  # the upstream has not produced anything yet
+        await asyncio.sleep(0.02)  # the upstream has not committed yet
         sent_while_waiting.append([m["type"] for m in client.messages])
+        routed["model"] = "second-candidate"  # the first one failed; the second answered
         yield b"late"
 
-    asyncio.run(SseResponse(body())(scope(), never_disconnects, client.send))
+    response = SseResponse(
+        body(), headers={"x-fixed": "1"}, late_headers=lambda: {"X-Sluice-Model": routed["model"]}
+    )
+    asyncio.run(response(scope(), never_disconnects, client.send))
 
-    assert sent_while_waiting == [["http.response.start"]]
+    assert sent_while_waiting == [[]], "nothing before the first bytes"
+    headers = dict(client.messages[0]["headers"])
+    assert headers[b"x-sluice-model"] == b"second-candidate" and headers[b"x-fixed"] == b"1"
     assert client.writes == [b"late"]
+
+
+def test_an_empty_body_still_gets_its_start_then_its_end() -> None:
+    client = Client()
+
+    async def body() -> AsyncIterator[bytes]:
+        return
+        yield b""
+
+    asyncio.run(
+        SseResponse(body(), late_headers=lambda: {"x-late": "yes"})(scope(), never_disconnects, client.send)
+    )
+
+    assert [m["type"] for m in client.messages] == ["http.response.start", "http.response.body"]
+    assert dict(client.messages[0]["headers"])[b"x-late"] == b"yes"
+    assert client.messages[1] == {"type": "http.response.body", "body": b"", "more_body": False}

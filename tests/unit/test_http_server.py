@@ -1,0 +1,224 @@
+"""shared/http/server.py: what one loop turn writes reaches the socket in one call.
+
+The protocol tests drive uvicorn's real httptools protocol (the one ``protocol()`` returns) over a
+recording transport, as uvicorn's own tests do, and count the calls that reach it: each would be
+one ``send`` or ``writev`` on the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from shared.chat.sse import FLUSH
+from shared.http.server import CoalescingTransport, protocol
+from shared.http.sse_response import SseResponse
+
+
+class Recording(asyncio.Transport):
+    """The socket side: every call that would be one ``send``/``writev``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[bytes] = []
+        self.events: list[str] = []
+        self.closed = False
+        self.buffered = 0
+
+    def write(self, data: Any) -> None:
+        self.calls.append(bytes(data))
+
+    def writelines(self, list_of_data: Any) -> None:
+        self.calls.append(b"".join(bytes(d) for d in list_of_data))
+
+    def close(self) -> None:
+        self.events.append(f"close after {len(self.calls)} calls")
+        self.closed = True
+
+    def abort(self) -> None:
+        self.events.append("abort")
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8080), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        self.events.append("pause_reading")
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def test_writes_of_one_turn_leave_together_and_later_ones_apart() -> None:
+    async def run() -> list[list[bytes]]:
+        inner = Recording()
+        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        seen = []
+        transport.write(b"head ")
+        transport.write(b"")  # nothing to send is not a call
+        transport.writelines([b"body", memoryview(b"!")])
+        seen.append(list(inner.calls))  # nothing sent yet: the turn is not over
+        await asyncio.sleep(0)
+        seen.append(list(inner.calls))
+        transport.write(b"later")
+        await asyncio.sleep(0)
+        seen.append(list(inner.calls))
+        return seen
+
+    assert asyncio.run(run()) == [[], [b"head body!"], [b"head body!", b"later"]]
+
+
+def test_close_sends_what_is_pending_first_and_abort_drops_it() -> None:
+    async def run() -> tuple[Recording, Recording, int]:
+        loop = asyncio.get_running_loop()
+        closed, aborted = Recording(), Recording()
+        first = CoalescingTransport(closed, loop)
+        first.write(b"last words")
+        first.close()
+        second = CoalescingTransport(aborted, loop)
+        aborted.buffered = 5
+        second.write(b"1234")
+        size = second.get_write_buffer_size()
+        second.abort()
+        await asyncio.sleep(0.01)  # a flush left scheduled would run here
+        return closed, aborted, size
+
+    closed, aborted, size = asyncio.run(run())
+    assert closed.calls == [b"last words"] and closed.events == ["close after 1 calls"]
+    assert aborted.calls == [] and aborted.events == ["abort"]
+    assert size == 9, "pending bytes count towards the write buffer (flow control)"
+
+
+def test_flow_control_and_extra_info_are_the_sockets() -> None:
+    async def run() -> tuple[Any, list[str]]:
+        inner = Recording()
+        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        transport.pause_reading()
+        return transport.get_extra_info("peername"), inner.events
+
+    assert asyncio.run(run()) == (("127.0.0.1", 50000), ["pause_reading"])
+
+
+def serve_one(app: Any, request: bytes, socket: Recording | None = None) -> list[bytes]:
+    """One request through uvicorn's protocol (``protocol()``) to the end of its response."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    async def run() -> list[bytes]:
+        config = uvicorn.Config(app, http=protocol(), lifespan="off", access_log=False, log_level="warning")
+        config.load()
+        proto = config.http_protocol_class(config=config, server_state=ServerState(), app_state={})  # type: ignore[call-arg]
+        inner = socket or Recording()
+        proto.connection_made(inner)
+        proto.data_received(request)
+        for _ in range(200):
+            await asyncio.sleep(0.005)
+            if inner.calls and inner.calls[-1].endswith((b"0\r\n\r\n", b"}")):
+                break
+        await asyncio.sleep(0.01)
+        proto.connection_lost(None)
+        return inner.calls
+
+    return asyncio.run(run())
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nhost: gateway\r\n\r\n".encode()
+
+
+def test_a_json_answer_is_one_write() -> None:
+    async def answer(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    calls = serve_one(Starlette(routes=[Route("/", answer)]), get("/"))
+
+    assert len(calls) == 1
+    assert calls[0].startswith(b"HTTP/1.1 200 OK\r\n") and calls[0].endswith(b'\r\n\r\n{"ok":true}')
+
+
+def test_a_stream_s_head_and_first_frames_are_one_write() -> None:
+    async def frames() -> AsyncIterator[bytes]:
+        yield b"data: first\n\n"
+        yield FLUSH
+        await asyncio.sleep(0.02)
+        yield b"data: second\n\n"
+
+    async def stream(request: Request) -> Response:
+        return SseResponse(frames())
+
+    calls = serve_one(Starlette(routes=[Route("/", stream)]), get("/"))
+
+    assert len(calls) == 3, calls
+    assert calls[0].startswith(b"HTTP/1.1 200 OK\r\n") and calls[0].endswith(
+        b"\r\n\r\nd\r\ndata: first\n\n\r\n"
+    )
+    assert calls[1:] == [b"e\r\ndata: second\n\n\r\n", b"0\r\n\r\n"]
+
+
+def test_a_stream_waiting_for_its_upstream_sends_nothing_then_head_and_frame_together() -> None:
+    socket = Recording()
+    sent_while_waiting: list[list[bytes]] = []
+
+    async def frames() -> AsyncIterator[bytes]:
+        await asyncio.sleep(0.05)  # the upstream's first token is slow
+        sent_while_waiting.append(list(socket.calls))
+        yield b"data: late\n\n"
+
+    async def stream(request: Request) -> Response:
+        return SseResponse(frames())
+
+    calls = serve_one(Starlette(routes=[Route("/", stream)]), get("/"), socket)
+
+    assert sent_while_waiting == [[]]
+    assert calls[0].startswith(b"HTTP/1.1 200 OK\r\n") and calls[0].endswith(
+        b"\r\n\r\nc\r\ndata: late\n\n\r\n"
+    )
+    assert calls[1:] == [b"0\r\n\r\n"]
+
+
+def test_the_functions_entry_point_serves_the_chat_app(tmp_path) -> None:
+    """What run.sh runs under the Lambda Web Adapter: ``python -m shared.http.server app:app`` from
+    the function's directory, answering the adapter's readiness check."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from sluice.local.moto_server import free_port
+
+    repo = Path(__file__).resolve().parents[2]
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(repo), "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shared.http.server", "app:app"],
+        cwd=repo / "functions" / "chat",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "server.log").open("wb"),
+    )
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_ready", timeout=2) as response:
+                    answer = (response.status, response.read())
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert answer == (200, b"ok"), (tmp_path / "server.log").read_text()
