@@ -1,11 +1,15 @@
-"""The HTTP server of the chat-shaped functions: uvicorn, with one socket write per response burst.
+"""The HTTP server of the chat-shaped functions: uvicorn, with a response's head and first body
+bytes in one socket write.
 
 uvicorn writes a response's status line and headers with one ``transport.write`` and each body
-message with another, so a JSON answer costs two ``send`` system calls and a streamed one an extra
-send before its first frame. On a loopback or a Lambda Web Adapter connection each send also pays
-for waking the reader. ``CoalescingTransport`` keeps what is written during one turn of the event
-loop and hands it to the socket at the end of that turn, in one ``writelines`` (one ``writev``):
-the head and a body sent together leave together, and nothing waits longer than the current turn.
+message with another, and the event loop sends each at once: a JSON answer costs two ``send``
+system calls, and a stream one more before its first frame. On a loopback or a Lambda Web Adapter
+connection each send also pays for waking the reader. ``HeadJoiningTransport`` holds the head
+(uvicorn writes it alone, starting ``HTTP/1.1 ``) until the next write, which normally comes in the
+same step (a JSON body; a stream's first frames, which ``SseResponse`` sends with its start), and
+sends both in one ``writelines`` (one ``writev``). A head with nothing after it in the same loop
+turn goes out at the end of that turn. Every other write goes straight through: holding body
+writes to the end of a turn delayed a stream's frames behind the next burst's translation.
 
 Deployed, ``functions/*/run.sh`` starts ``python -m shared.http.server app:app``; the local stack
 and ``make bench`` use ``protocol()`` with their own uvicorn ``Config``.
@@ -19,56 +23,57 @@ import os
 from typing import Any
 
 
-class CoalescingTransport(asyncio.Transport):
-    """A transport that writes what one loop turn produced in one call; everything else is the
+class HeadJoiningTransport(asyncio.Transport):
+    """A transport that sends a response's head with the write after it; everything else is the
     wrapped transport's (flow control, closing, extra info)."""
 
     def __init__(self, inner: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._inner = inner
         self._loop = loop
-        self._pending: list[bytes] = []
-        self._pending_size = 0
+        self._head: bytes | None = None
         self._scheduled: asyncio.Handle | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
-        self._pending.append(bytes(data))
-        self._pending_size += len(data)
-        if self._scheduled is None:
-            self._scheduled = self._loop.call_soon(self._flush)
+        if self._head is not None:
+            head = self._head
+            self._forget_head()
+            self._inner.writelines([head, data])
+        elif bytes(data[:9]) == b"HTTP/1.1 ":
+            self._head = bytes(data)
+            self._scheduled = self._loop.call_soon(self.flush)
+        else:
+            self._inner.write(data)
 
     def writelines(self, list_of_data: Any) -> None:
         for data in list_of_data:
             self.write(data)
 
-    def _flush(self) -> None:
-        self._scheduled = None
-        pending, self._pending, self._pending_size = self._pending, [], 0
-        if len(pending) == 1:
-            self._inner.write(pending[0])
-        elif pending:
-            self._inner.writelines(pending)
-
-    def flush_now(self) -> None:
-        if self._scheduled is not None:
-            self._scheduled.cancel()
-            self._flush()
-
-    def close(self) -> None:
-        self.flush_now()  # a response ending with ``Connection: close`` still goes out whole
-        self._inner.close()
-
-    def write_eof(self) -> None:
-        self.flush_now()
-        self._inner.write_eof()
-
-    def abort(self) -> None:
+    def _forget_head(self) -> None:
+        self._head = None
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
-        self._pending, self._pending_size = [], 0
+
+    def flush(self) -> None:
+        """Send a held head now."""
+        head = self._head
+        self._forget_head()
+        if head is not None:
+            self._inner.write(head)
+
+    def close(self) -> None:
+        self.flush()  # a response ending with ``Connection: close`` still goes out whole
+        self._inner.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._inner.write_eof()
+
+    def abort(self) -> None:
+        self._forget_head()
         self._inner.abort()
 
     def can_write_eof(self) -> bool:
@@ -78,7 +83,7 @@ class CoalescingTransport(asyncio.Transport):
         return self._inner.is_closing()
 
     def get_write_buffer_size(self) -> int:
-        return self._inner.get_write_buffer_size() + self._pending_size
+        return self._inner.get_write_buffer_size() + (len(self._head) if self._head is not None else 0)
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._inner.get_write_buffer_limits()
@@ -106,14 +111,14 @@ class CoalescingTransport(asyncio.Transport):
 
 
 def protocol() -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol on a ``CoalescingTransport`` (uvicorn's ``Config(http=...)``)."""
+    """uvicorn's httptools protocol on a ``HeadJoiningTransport`` (uvicorn's ``Config(http=...)``)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    class HeadJoiningHttpToolsProtocol(HttpToolsProtocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(CoalescingTransport(transport, self.loop))
+            super().connection_made(HeadJoiningTransport(transport, self.loop))
 
-    return CoalescingHttpToolsProtocol
+    return HeadJoiningHttpToolsProtocol
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""shared/http/server.py: what one loop turn writes reaches the socket in one call.
+"""shared/http/server.py: a response's head reaches the socket with the write after it.
 
 The protocol tests drive uvicorn's real httptools protocol (the one ``protocol()`` returns) over a
 recording transport, as uvicorn's own tests do, and count the calls that reach it: each would be
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.chat.sse import FLUSH
-from shared.http.server import CoalescingTransport, protocol
+from shared.http.server import HeadJoiningTransport, protocol
 from shared.http.sse_response import SseResponse
 
 
@@ -61,50 +61,57 @@ class Recording(asyncio.Transport):
         pass
 
 
-def test_writes_of_one_turn_leave_together_and_later_ones_apart() -> None:
+def test_a_head_leaves_with_the_next_write_and_other_writes_at_once() -> None:
     async def run() -> list[list[bytes]]:
         inner = Recording()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        transport = HeadJoiningTransport(inner, asyncio.get_running_loop())
         seen = []
-        transport.write(b"head ")
+        transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
         transport.write(b"")  # nothing to send is not a call
-        transport.writelines([b"body", memoryview(b"!")])
-        seen.append(list(inner.calls))  # nothing sent yet: the turn is not over
+        seen.append(list(inner.calls))  # the head waits for the body
+        transport.write(memoryview(b"body"))
+        seen.append(list(inner.calls))  # head and body in one call, at once
+        transport.write(b"frame")
+        seen.append(list(inner.calls))  # a body write goes straight through
+        transport.write(b"HTTP/1.1 204 No Content\r\n\r\n")
         await asyncio.sleep(0)
-        seen.append(list(inner.calls))
-        transport.write(b"later")
-        await asyncio.sleep(0)
-        seen.append(list(inner.calls))
+        seen.append(list(inner.calls))  # a head alone leaves at the end of the turn
         return seen
 
-    assert asyncio.run(run()) == [[], [b"head body!"], [b"head body!", b"later"]]
+    head, body = b"HTTP/1.1 200 OK\r\n\r\n", b"body"
+    assert asyncio.run(run()) == [
+        [],
+        [head + body],
+        [head + body, b"frame"],
+        [head + body, b"frame", b"HTTP/1.1 204 No Content\r\n\r\n"],
+    ]
 
 
-def test_close_sends_what_is_pending_first_and_abort_drops_it() -> None:
+def test_close_sends_a_held_head_first_and_abort_drops_it() -> None:
     async def run() -> tuple[Recording, Recording, int]:
         loop = asyncio.get_running_loop()
         closed, aborted = Recording(), Recording()
-        first = CoalescingTransport(closed, loop)
-        first.write(b"last words")
+        first = HeadJoiningTransport(closed, loop)
+        first.write(b"HTTP/1.1 500 Internal Server Error\r\nconnection: close\r\n\r\n")
         first.close()
-        second = CoalescingTransport(aborted, loop)
+        second = HeadJoiningTransport(aborted, loop)
         aborted.buffered = 5
-        second.write(b"1234")
+        second.write(b"HTTP/1.1 200 OK\r\n\r\n")
         size = second.get_write_buffer_size()
         second.abort()
         await asyncio.sleep(0.01)  # a flush left scheduled would run here
         return closed, aborted, size
 
     closed, aborted, size = asyncio.run(run())
-    assert closed.calls == [b"last words"] and closed.events == ["close after 1 calls"]
+    assert len(closed.calls) == 1 and closed.events == ["close after 1 calls"]
     assert aborted.calls == [] and aborted.events == ["abort"]
-    assert size == 9, "pending bytes count towards the write buffer (flow control)"
+    assert size == 5 + 19, "a held head counts towards the write buffer (flow control)"
 
 
 def test_flow_control_and_extra_info_are_the_sockets() -> None:
     async def run() -> tuple[Any, list[str]]:
         inner = Recording()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        transport = HeadJoiningTransport(inner, asyncio.get_running_loop())
         transport.pause_reading()
         return transport.get_extra_info("peername"), inner.events
 
