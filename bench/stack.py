@@ -7,7 +7,8 @@ Differences from ``python -m sluice.local``, all for measuring:
   not charged to the chat request (the usage events wait on the queue);
 - botocore event hooks count AWS calls, timestamped together with each request's start and its
   upstream call, and ``GET /__bench/events`` hands them over (``/__bench/reset`` clears);
-- ``/__bench/cold`` empties the key and catalog caches (the next request is a cold one);
+- ``/__bench/cold`` empties the key and catalog caches and the known counts and balances (the
+  next request is a cold one);
 - ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): each call
   is still serialised and signed (shared/adapters/aws_json.py), but no HTTP request is sent or
   parsed. What remains is the gateway's own cost, without moto.
@@ -159,9 +160,11 @@ class BenchGateway:
             elif scope["path"] == "/__bench/cold":
                 from shared.adapters.catalog_store import clear_catalog_cache
                 from shared.auth.api_keys import clear_cache
+                from shared.limits import known
 
                 clear_cache()  # the next request looks its key up again, and the catalog
                 clear_catalog_cache()
+                known.clear()  # and reads the counts and balance after its admission
         await send(
             {
                 "type": "http.response.start",

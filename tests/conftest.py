@@ -44,11 +44,13 @@ def moto_server() -> Iterator[MotoProcess]:
 def _reset_caches() -> None:
     from shared.adapters.aws import client
     from shared.adapters.catalog_store import clear_catalog_cache
+    from shared.limits import known
     from shared.settings import get_settings
 
     get_settings.cache_clear()
     client.cache_clear()
     clear_catalog_cache()
+    known.clear()  # counters and balances of the last test's tables
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 Why not boto3 here: measured on this project's 2-core machine, one botocore call costs 2.5-3 ms
 of client CPU (parameter validation, serialisation, an event system with a dozen hooks per call,
 urllib3 and ``http.client``) and runs in a worker thread so as not to block the loop; a chat
-request makes three (admission, the header read, the usage event). The same calls as one signed
+request makes two or three (admission, the usage event, and the header read when the instance does
+not know the counts: shared/limits/known.py). The same calls as one signed
 POST over a kept-alive connection (shared/adapters/aws_http.py) cost a fraction of that
 (docs/BENCHMARKS.md). boto3 stays everywhere else: cold paths, other functions, scheduled jobs.
 

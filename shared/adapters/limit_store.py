@@ -57,6 +57,22 @@ def _update(counter: CounterUpdate) -> dict[str, Any]:
     }
 
 
+def _stated_update(counter: CounterUpdate, count: int) -> dict[str, Any]:
+    """The counter's ``ADD``, on condition that it holds exactly ``count`` now (0: no count yet)."""
+    return {
+        "TableName": _table(),
+        "Key": {"pk": {"S": counter.pk}},
+        "UpdateExpression": "ADD #c :one SET expires_at = :ttl",
+        "ConditionExpression": "#c = :count" if count else "attribute_not_exists(#c)",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":ttl": {"N": str(counter.expires_at + TTL_GRACE_SECONDS)},
+            **({":count": {"N": str(count)}} if count else {}),
+        },
+    }
+
+
 def increment(counter: CounterUpdate) -> int:
     """One counter, one UpdateItem: the new count, or ``AdmissionDenied(0, current item)``."""
     client = dynamodb()
@@ -121,6 +137,28 @@ async def transact_async(counters: list[CounterUpdate], extra_items: list[dict[s
             if delay is None:
                 raise
             await asyncio.sleep(delay)
+
+
+async def transact_stated_async(
+    counters: list[CounterUpdate], counts: list[int], extra_items: list[dict[str, Any]]
+) -> bool:
+    """One transaction conditioned on each counter holding exactly ``counts[i]`` (the caller checks
+    them against the limits) and on ``extra_items``' own conditions; False when it was cancelled,
+    for any reason: nothing was written, and the caller admits the ordinary way
+    (shared/limits/known.py)."""
+    params: dict[str, Any] = {
+        "TransactItems": [
+            {"Update": _stated_update(c, n)} for c, n in zip(counters, counts, strict=True)
+        ] + extra_items,
+        "ClientRequestToken": uuid.uuid4().hex,
+    }  # fmt: skip
+    try:
+        await async_dynamodb().call("TransactWriteItems", params)
+    except AwsError as error:
+        if error.code == "TransactionCanceledException":
+            return False
+        raise
+    return True
 
 
 async def increment_async(counter: CounterUpdate) -> int:

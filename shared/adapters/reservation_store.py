@@ -33,17 +33,20 @@ def reservation_shard(request_id: str) -> str:
 
 
 def reservation_items(
-    account_id: str, request_id: str, cost: int, key_id: str, now_iso: str
+    account_id: str, request_id: str, cost: int, key_id: str, now_iso: str, *, balance: int | None = None
 ) -> list[dict[str, Any]]:
     """The two TransactItems of a credit reservation, for admission's one TransactWriteItems.
 
     Item 0 takes ``cost`` from the balance only if the balance covers it (its
     ``ConditionalCheckFailed`` means insufficient credits); item 1 records the reservation once
     per request id (its ``ConditionalCheckFailed`` means the request id was already used).
-    ``now_iso``: ``datetime.now(UTC).isoformat(timespec="milliseconds")``.
+    ``now_iso``: ``datetime.now(UTC).isoformat(timespec="milliseconds")``. ``balance`` (at least
+    ``cost``): take only if the balance is exactly that (shared/limits/known.py).
     """
     if cost < 1:
         raise ValueError("a reservation is for at least one credit")
+    if balance is not None and balance < cost:
+        raise ValueError("a stated balance must cover the cost")
     expires = dt.datetime.fromisoformat(now_iso) + RESERVATION_TTL
     reservation = {
         "account_id": account_id,
@@ -60,8 +63,11 @@ def reservation_items(
             "TableName": table_name(),
             "Key": item_key(account_id, BALANCE_SK),
             "UpdateExpression": "ADD balance :minus_cost",
-            "ConditionExpression": "balance >= :cost",
-            "ExpressionAttributeValues": {":minus_cost": {"N": str(-cost)}, ":cost": {"N": str(cost)}},
+            "ConditionExpression": "balance >= :cost" if balance is None else "balance = :balance",
+            "ExpressionAttributeValues": {
+                ":minus_cost": {"N": str(-cost)},
+                **({":cost": {"N": str(cost)}} if balance is None else {":balance": {"N": str(balance)}}),
+            },
         }
     }
     put = {

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from shared.adapters import admission_reads, ledger_store, reservation_store
 from shared.auth.api_keys import Caller
@@ -20,8 +21,9 @@ from shared.gateway.passthrough import PassthroughProvider
 from shared.gateway.plan_gates import check_features_allowed
 from shared.gateway.routing import needs_of, select_models
 from shared.gateway.usage_limits import check_content, clamp_max_tokens
-from shared.limits.admission import Admission, admit_async
-from shared.limits.buckets import LimitFacts, LimitStatus, buckets_for, tightest
+from shared.limits import known
+from shared.limits.admission import Admission, admit_async, admit_stated
+from shared.limits.buckets import Bucket, LimitFacts, LimitStatus, buckets_for, tightest
 from shared.limits.policy import Rule, load_policy
 from shared.observability import get_logger
 from shared.settings import get_settings
@@ -70,51 +72,85 @@ def prepare(
     )
 
 
-_last_balance: dict[str, int] = {}
-
-
 async def _rules(endpoint: str, account_id: str) -> list[Rule]:
     """The endpoint rows; public chat under the ``credit_balance`` preset uses the balance band."""
     policy = load_policy()
     if endpoint != "chat.public" or get_settings().rate_limit_preset != "credit_balance":
         return policy.rules_for(endpoint)
-    balance = _last_balance.get(account_id)
+    balance = known.value(known.balance_key(account_id))
     if balance is None:  # once per account and instance; afterwards each response refreshes it
         balance = await asyncio.to_thread(ledger_store.get_balance, account_id)
     return [*policy.rules_for(endpoint, "pre_auth"), *policy.balance_rules(balance)]
 
 
 async def admit_call(call: ChatCall, facts: LimitFacts, endpoint: str = "chat.public") -> None:
-    """The endpoint's rate limits and the credit reservation, all or nothing, in one transaction."""
+    """The endpoint's rate limits and the credit reservation, all or nothing, in one transaction.
+
+    When this instance knows the counters' and the balance's current values, the transaction
+    states them, and the headers' values follow without a read (shared/limits/known.py).
+    """
     rules = await _rules(endpoint, call.caller.account_id)
     buckets = buckets_for(rules, call.caller.plan, facts)
     cost = call.reservation_cost
-    reservation = (
-        reservation_store.reservation_items(
-            call.caller.account_id, call.request_id, cost, call.caller.key.key_id, _now_iso()
-        )
-        if cost > 0
-        else []
-    )
+    if cost > 0 and await _admit_stated(call, buckets, cost):
+        return
+    reservation = _reservation(call, cost) if cost > 0 else []
     call.admission = await admit_async(buckets, reservation=reservation)
     call.reserved = cost
 
 
+async def _admit_stated(call: ChatCall, buckets: list[Bucket], cost: int) -> bool:
+    """Admission with the known values stated; False when they are unknown, claimed by another
+    request in flight, would refuse the request, or no longer hold (then nothing was written)."""
+    now = time.time()
+    account = call.caller.account_id
+    keys = [b.item_key(now) for b in buckets] + [known.balance_key(account)]
+    stated = known.claim(keys)
+    if stated is None:
+        return False
+    *counts, balance = stated
+    after: list[int] | None = stated  # unchanged unless the transaction runs
+    try:
+        if balance < cost or any(count >= b.limit for b, count in zip(buckets, counts, strict=True)):
+            return False  # the ordinary admission gives the exact refusal
+        after = None
+        admission = await admit_stated(
+            buckets, counts, reservation=_reservation(call, cost, balance), now=now
+        )
+        if admission is None:
+            return False
+        after = [*(admission.counts or []), balance - cost]
+    finally:
+        known.settle(keys, after)
+    call.admission, call.reserved = admission, cost
+    call.limit_status = admission.status()
+    call.balance_after = balance - cost
+    return True
+
+
+def _reservation(call: ChatCall, cost: int, balance: int | None = None) -> list[dict[str, Any]]:
+    return reservation_store.reservation_items(
+        call.caller.account_id, call.request_id, cost, call.caller.key.key_id, _now_iso(), balance=balance
+    )
+
+
 async def read_status(call: ChatCall) -> None:
-    """Counts and balance after admission, for the response headers (overlaps the upstream call)."""
+    """Counts and balance after admission, for the response headers (overlaps the upstream call).
+    Nothing to read when the admission stated them (``admit_call``)."""
     admission = call.admission
-    if admission is None:
+    if admission is None or call.balance_after is not None:
         return
     pks = [b.item_key(admission.now) for b in admission.buckets]
+    account = call.caller.account_id
     try:
-        counts, balance = await admission_reads.counts_and_balance(pks, call.caller.account_id)
+        counts, balance = await admission_reads.counts_and_balance(pks, account)
     except Exception:  # the headers are a courtesy: a failed read must not fail an admitted request
         get_logger().warning("rate-limit and balance read failed", extra={"request_id": call.request_id})
         return
     call.limit_status = tightest(admission.buckets, counts, admission.now)
     call.balance_after = balance
     if balance is not None:
-        _last_balance[call.caller.account_id] = balance
+        known.remember([*pks, known.balance_key(account)], [*counts, balance])
 
 
 def _now_iso() -> str:

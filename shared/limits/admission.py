@@ -3,7 +3,9 @@
 - one bucket, nothing else: one conditional UpdateItem, which also returns the count;
 - several buckets and/or a reservation: one TransactWriteItems (a request refused by one
   bucket consumes no other bucket and no credit), then the counts for the headers are read
-  with one BatchGetItem (callers overlap that read with the upstream call).
+  with one BatchGetItem (callers overlap that read with the upstream call);
+- the same transaction stating each count's current value, when the caller knows it
+  (shared/limits/known.py): the counts after it are then known without the read.
 """
 
 from __future__ import annotations
@@ -96,6 +98,21 @@ async def admit_async(
             return Admission(buckets, now, counts=[count])
         await limit_store.transact_async([_counter(b, now) for b in buckets], reservation or [])
     return Admission(buckets, now)
+
+
+async def admit_stated(
+    buckets: list[Bucket], counts: list[int], *, reservation: list[dict[str, Any]], now: float
+) -> Admission | None:
+    """Admission conditioned on each bucket's count being exactly ``counts`` (each under its
+    limit) and on the reservation's own conditions: the admitted request's counts are then known
+    without a read. None when a stated value no longer holds: nothing was consumed, and the
+    request is to be admitted the ordinary way (shared/limits/known.py)."""
+    if any(count >= b.limit for b, count in zip(buckets, counts, strict=True)):
+        raise ValueError("a stated count must be under its bucket's limit")
+    counters = [_counter(b, now) for b in buckets]
+    if not await limit_store.transact_stated_async(counters, counts, reservation):
+        return None
+    return Admission(buckets, now, counts=[count + 1 for count in counts])
 
 
 def _one_bucket_alone(buckets: list[Bucket], reservation: list[dict[str, Any]] | None) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from shared.adapters import ledger_store
 from shared.credits.ledger import grant_credits
 from shared.gateway import call
+from shared.limits import known
 from shared.limits.policy import load_policy
 from shared.settings import get_settings
 
@@ -21,7 +22,7 @@ def preset(aws, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("SLUICE_RATE_LIMIT_PRESET", name)
         get_settings.cache_clear()
 
-    monkeypatch.setattr(call, "_last_balance", {})
+    known.clear()
     yield choose
     get_settings.cache_clear()
 
@@ -40,7 +41,7 @@ def test_the_balance_preset_reads_the_balance_once_then_uses_what_responses_repo
     expected = [*policy.rules_for("chat.public", "pre_auth"), *policy.balance_rules(500)]
 
     assert asyncio.run(call._rules("chat.public", ACCOUNT)) == expected
-    call._last_balance[ACCOUNT] = 20_000  # what a later response's header read reported
+    known.remember([known.balance_key(ACCOUNT)], [20_000])  # what a later response reported
     monkeypatch.setattr(ledger_store, "get_balance", lambda account_id: pytest.fail("read again"))
     assert asyncio.run(call._rules("chat.public", ACCOUNT)) == [
         *policy.rules_for("chat.public", "pre_auth"),

@@ -1,0 +1,167 @@
+"""Admission stating the counts and balance this instance knows (shared/limits/known.py).
+
+After the first request of an instance, a chat admission states each counter's and the balance's
+current value in its transaction; the headers then follow without a read, and must still be what
+the tables hold. When another writer changed a value meanwhile, the stated transaction writes
+nothing and the request is admitted the ordinary way, counted and charged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from chat_support import chat_http, make_account
+from dashboard_support import fresh_window
+
+from shared.adapters import limit_store
+from shared.adapters.aws_json import AwsJsonClient
+from shared.credits.ledger import balance, grant_credits
+
+BODY = {"model": "qwen3", "messages": [{"role": "user", "content": "state what you know"}]}
+
+
+@pytest.fixture
+def calls(chat_world, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """The hot path's AWS calls, by operation, as the gateway sends them."""
+    seen: Counter[str] = Counter()
+    real_send = AwsJsonClient._send
+
+    async def counted(client: AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
+        seen[f"{client.service.name}:{operation}"] += 1
+        return await real_send(client, operation, body)
+
+    monkeypatch.setattr(AwsJsonClient, "_send", counted)
+    yield seen
+
+
+def limit_counts(table: str) -> list[int]:
+    """Every counter in the limits table (one test: the IP bucket and the key bucket)."""
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=table)["Items"]
+    return sorted(int(i["count"]["N"]) for i in items)
+
+
+def reservations(table: str, account_id: str) -> int:
+    items = boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName=table,
+        KeyConditionExpression="account_id = :a AND begins_with(sk, :r)",
+        ExpressionAttributeValues={":a": {"S": account_id}, ":r": {"S": "RES#"}},
+    )["Items"]
+    return len(items)
+
+
+async def post(http: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await http.post("/v1/chat/completions", json=BODY, headers={"Authorization": f"Bearer {key}"})
+
+
+def remaining(response: httpx.Response) -> tuple[int, int]:
+    return int(response.headers["X-RateLimit-Remaining"]), int(response.headers["X-Credits-Remaining"])
+
+
+def test_headers_after_stated_admissions_are_what_the_tables_hold(chat_world, calls) -> None:
+    account, limits_table = chat_world.pro, chat_world.aws.names["LimitsTable"]
+    fresh_window(margin=10.0)  # one window throughout: a new window's counters are not known yet
+
+    async def four() -> list[tuple[tuple[int, int], Counter[str], list[int], int]]:
+        rows = []
+        async with chat_http() as http:
+            for _ in range(4):
+                calls.clear()
+                response = await post(http, account.key)
+                assert response.status_code == 200, response.text
+                rows.append(
+                    (
+                        remaining(response),
+                        Counter(calls),
+                        limit_counts(limits_table),
+                        balance(account.account_id),
+                    )
+                )
+        return rows
+
+    rows = asyncio.run(four())
+    first_limit = rows[0][0][0] + 1  # the IP bucket (48/min) is the tightest
+    for n, ((left, credits), seen, counts, held) in enumerate(rows, start=1):
+        assert counts == [n, n], "each request counted once in each bucket"
+        assert left == first_limit - n
+        assert credits == held == 1000 - n, "the header is the balance the ledger holds"
+        assert seen["dynamodb:TransactWriteItems"] == 1
+        # Only the instance's first request reads the values; the others state them.
+        assert seen["dynamodb:BatchGetItem"] == (1 if n == 1 else 0)
+    assert reservations(chat_world.aws.names["LedgerTable"], account.account_id) == 4
+
+
+def test_a_value_changed_elsewhere_is_read_again_and_nothing_is_counted_twice(chat_world, calls) -> None:
+    account, names = chat_world.pro, chat_world.aws.names
+    table = boto3.client("dynamodb", region_name="us-east-1")
+    fresh_window(margin=10.0)
+
+    def purchase() -> None:
+        grant_credits(account.account_id, 50, source="admin", reference="elsewhere", expires_at=None)
+
+    def other_instance() -> None:  # admits three requests in the same buckets
+        for item in table.scan(TableName=names["LimitsTable"])["Items"]:
+            for _ in range(3):
+                limit_store.increment(limit_store.CounterUpdate(item["pk"]["S"], 10**6, 0))
+
+    async def scenario() -> list[tuple[tuple[int, int], Counter[str]]]:
+        rows = []
+        async with chat_http() as http:
+            for change in (None, purchase, other_instance, None):
+                if change is not None:
+                    change()
+                calls.clear()
+                response = await post(http, account.key)
+                assert response.status_code == 200, response.text
+                rows.append((remaining(response), Counter(calls)))
+        return rows
+
+    (first, _), (second, after_purchase), (third, after_other), (fourth, stated) = asyncio.run(scenario())
+    # Each stated transaction was cancelled, the ordinary one admitted, and the read saw the change.
+    for stale in (after_purchase, after_other):
+        assert stale["dynamodb:TransactWriteItems"] == 2 and stale["dynamodb:BatchGetItem"] == 1
+    assert second == (first[0] - 1, first[1] - 1 + 50)
+    assert third == (second[0] - 1 - 3, second[1] - 1)
+    assert stated["dynamodb:TransactWriteItems"] == 1 and stated["dynamodb:BatchGetItem"] == 0
+    assert fourth == (third[0] - 1, third[1] - 1)
+    assert limit_counts(names["LimitsTable"]) == [7, 7], "4 requests here, 3 elsewhere, each once"
+    assert balance(account.account_id) == fourth[1] == 1000 + 50 - 4
+    assert reservations(names["LedgerTable"], account.account_id) == 4
+
+
+def test_a_known_empty_balance_is_refused_then_a_purchase_is_seen(chat_world, calls) -> None:
+    account = make_account("acct_two_credits", "pro", 2)
+
+    async def scenario() -> list[httpx.Response]:
+        async with chat_http() as http:
+            answers = [await post(http, account.key) for _ in range(3)]
+            grant_credits(account.account_id, 5, source="admin", reference="top-up", expires_at=None)
+            answers.append(await post(http, account.key))
+        return answers
+
+    one, two, refused, after_top_up = asyncio.run(scenario())
+    assert [r.status_code for r in (one, two, refused, after_top_up)] == [200, 200, 403, 200]
+    assert refused.json()["error"]["code"] == "insufficient_credits"
+    assert two.headers["X-Credits-Remaining"] == "0"
+    assert after_top_up.headers["X-Credits-Remaining"] == "4" == str(balance(account.account_id))
+
+
+def test_concurrent_requests_of_one_instance_never_overdraw(chat_world, calls) -> None:
+    account = make_account("acct_race_known", "pro", 6)
+
+    async def race() -> list[httpx.Response]:
+        async with chat_http() as http:
+            warm = await post(http, account.key)  # the values are known from here on
+            assert warm.status_code == 200
+            return [warm, *await asyncio.gather(*(post(http, account.key) for _ in range(10)))]
+
+    answers = asyncio.run(race())
+    admitted = [r for r in answers if r.status_code == 200]
+    assert len(admitted) == 6 and balance(account.account_id) == 0
+    assert all(r.json()["error"]["code"] == "insufficient_credits" for r in answers if r.status_code != 200)
+    assert all(0 <= int(r.headers["X-Credits-Remaining"]) <= 5 for r in admitted)
