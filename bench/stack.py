@@ -212,7 +212,7 @@ def main() -> None:
         )
         import uvicorn
 
-        from shared.http.server import protocol
+        from shared.http.server import protocol, serve
 
         gateway = BenchGateway(stack.build_gateway())
         config = uvicorn.Config(
@@ -224,7 +224,7 @@ def main() -> None:
             lifespan="off",
             access_log=False,
         )
-        uvicorn.Server(config).run()
+        serve(config)
     except KeyboardInterrupt:
         pass
     finally:

@@ -11,8 +11,12 @@ sends both in one ``writelines`` (one ``writev``). A head with nothing after it 
 turn goes out at the end of that turn. Every other write goes straight through: holding body
 writes to the end of a turn delayed a stream's frames behind the next burst's translation.
 
+``SecondTickServer`` is uvicorn's server with its housekeeping loop waking once a second (at each
+whole second, when the ``Date`` header changes) instead of ten times, and at once on a shutdown
+signal: each wake costs 0.2-0.35 ms of CPU on this project's machine (docs/BENCHMARKS.md).
+
 Deployed, ``functions/*/run.sh`` starts ``python -m shared.http.server app:app``; the local stack
-and ``make bench`` use ``protocol()`` with their own uvicorn ``Config``.
+and ``make bench`` use ``protocol()`` and ``serve()`` with their own uvicorn ``Config``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import time
 from typing import Any
 
 
@@ -121,6 +126,47 @@ def protocol() -> type[asyncio.Protocol]:
     return HeadJoiningHttpToolsProtocol
 
 
+TICK_S = 1.0
+
+
+def server_class() -> type[Any]:
+    """``SecondTickServer`` (built on first use: uvicorn is imported here, not with the module)."""
+    import uvicorn
+
+    class SecondTickServer(uvicorn.Server):
+        _loop: asyncio.AbstractEventLoop | None = None
+        _waiter: asyncio.Future[None] | None = None
+
+        async def main_loop(self) -> None:
+            self._loop = loop = asyncio.get_running_loop()
+            counter = 0
+            while not await self.on_tick(counter):
+                counter = (counter + 10) % 864000  # uvicorn's ticks are tenths: each of ours is a second
+                self._waiter = loop.create_future()
+                timer = loop.call_later(TICK_S - time.time() % TICK_S, _wake, self._waiter)
+                try:
+                    await self._waiter
+                finally:
+                    timer.cancel()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            if self._loop is not None and self._waiter is not None:
+                self._loop.call_soon_threadsafe(_wake, self._waiter)
+
+    return SecondTickServer
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def serve(config: Any) -> None:
+    """Run a uvicorn ``Config`` on ``SecondTickServer`` until a shutdown signal."""
+    server_class()(config).run()
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m shared.http.server [--host H] [--port P] module:app`` (the functions' run.sh)."""
     parser = argparse.ArgumentParser(prog="python -m shared.http.server", description=__doc__)
@@ -130,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import uvicorn
 
-    uvicorn.run(args.app, host=args.host, port=args.port, http=protocol(), access_log=False)
+    serve(uvicorn.Config(args.app, host=args.host, port=args.port, http=protocol(), access_log=False))
 
 
 if __name__ == "__main__":

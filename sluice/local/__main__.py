@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         _write_env_file(options.env_file, base_url, seeded.raw_key, stack.moto.endpoint)
         import uvicorn
 
-        from shared.http.server import protocol
+        from shared.http.server import protocol, server_class
 
         config = uvicorn.Config(
             gateway,
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             lifespan="off",
             access_log=False,
         )
-        server = uvicorn.Server(config)
+        server = server_class()(config)
         print(
             f"Sluice local stack ready in {time.monotonic() - started:.1f} s"
             f"{f' (restored {restored} items)' if restored else ''}\n"

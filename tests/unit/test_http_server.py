@@ -229,3 +229,55 @@ def test_the_functions_entry_point_serves_the_chat_app(tmp_path) -> None:
         server.terminate()
         server.wait(timeout=20)
     assert answer == (200, b"ok"), (tmp_path / "server.log").read_text()
+
+
+def _ticking_server(monkeypatch, tick_s: float) -> tuple[Any, list[int]]:
+    """A ``SecondTickServer`` whose ticks are recorded (uvicorn's own ``on_tick`` still runs)."""
+    import uvicorn
+
+    from shared.http import server as server_module
+
+    monkeypatch.setattr(server_module, "TICK_S", tick_s)
+    server = server_module.server_class()(uvicorn.Config(Starlette(), lifespan="off"))
+    server.config.load()
+    ticks: list[int] = []
+    on_tick = server.on_tick
+
+    async def recorded(counter: int) -> bool:
+        ticks.append(counter)
+        return await on_tick(counter)
+
+    monkeypatch.setattr(server, "on_tick", recorded)
+    return server, ticks
+
+
+def test_the_housekeeping_loop_wakes_once_a_tick_and_refreshes_the_date_each_time(monkeypatch) -> None:
+    server, ticks = _ticking_server(monkeypatch, 0.02)
+
+    async def three_ticks() -> None:
+        loop = asyncio.create_task(server.main_loop())
+        while len(ticks) < 3:
+            await asyncio.sleep(0.005)
+        server.should_exit = True
+        await asyncio.wait_for(loop, 5)
+
+    asyncio.run(three_ticks())
+    # uvicorn's on_tick refreshes the Date header when counter % 10 == 0: every one of our ticks.
+    assert ticks[:3] == [0, 10, 20]
+    assert any(name == b"date" for name, _ in server.server_state.default_headers)
+
+
+def test_a_shutdown_signal_ends_the_loop_without_waiting_for_the_next_tick(monkeypatch) -> None:
+    import signal
+
+    server, ticks = _ticking_server(monkeypatch, 3600.0)
+
+    async def stop_during_a_tick() -> None:
+        loop = asyncio.create_task(server.main_loop())
+        while not ticks:
+            await asyncio.sleep(0.005)
+        server.handle_exit(signal.SIGTERM, None)
+        await asyncio.wait_for(loop, 10)  # an hour's tick: only the wake-up can end it in time
+
+    asyncio.run(stop_during_a_tick())
+    assert ticks == [0, 10]
