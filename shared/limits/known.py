@@ -11,15 +11,23 @@ with the read. Either way every write is conditional, so the limits and the bala
 
 One admission at a time may state a value: ``claim`` reserves the keys until ``settle``, and a
 concurrent request on the same keys (the local stack serves several at once; a Lambda instance
-serves one) is admitted the ordinary way. Values are kept for at most ``MAX_KEYS`` keys.
+serves one) is admitted the ordinary way. A key whose stated value was wrong is not stated again
+for ``CONTENDED_S``: when many instances share a busy key, its values change between any one
+instance's requests, and stating them would cost every request a cancelled transaction. Values
+are kept for at most ``MAX_KEYS`` keys.
 """
 
 from __future__ import annotations
 
+import time
+
 MAX_KEYS = 4096
+CONTENDED_S = 10.0
 
 _values: dict[str, int] = {}
 _claimed: set[str] = set()
+_contended: dict[str, float] = {}  # key -> _clock() until which it is not stated
+_clock = time.monotonic
 
 
 def balance_key(account_id: str) -> str:
@@ -33,19 +41,25 @@ def value(key: str) -> int | None:
 
 def claim(keys: list[str]) -> list[int] | None:
     """The known values of ``keys``, reserved for one admission until ``settle``; None (nothing
-    reserved) when one of them is unknown or reserved by an admission still in flight."""
+    reserved) when one of them is unknown, reserved by an admission still in flight, or was stated
+    wrong less than ``CONTENDED_S`` ago."""
     if not keys or any(k in _claimed or k not in _values for k in keys):
+        return None
+    if _contended and _is_contended(keys):
         return None
     _claimed.update(keys)
     return [_values[k] for k in keys]
 
 
 def settle(keys: list[str], values: list[int] | None) -> None:
-    """End a claim: the values after the admission, or None when they are no longer known."""
+    """End a claim: the values after the admission, or None when they turned out wrong (the keys
+    are then not stated again for ``CONTENDED_S``)."""
     _claimed.difference_update(keys)
     if values is None:
+        until = _clock() + CONTENDED_S
         for key in keys:
             _values.pop(key, None)
+            _contended[key] = until
     else:
         remember(keys, values)
 
@@ -61,7 +75,16 @@ def remember(keys: list[str], values: list[int]) -> None:
                 del _values[key]
 
 
+def _is_contended(keys: list[str]) -> bool:
+    now = _clock()
+    if len(_contended) > MAX_KEYS:
+        for key in [k for k, until in _contended.items() if until <= now]:
+            del _contended[key]
+    return any(_contended.get(k, 0.0) > now for k in keys)
+
+
 def clear() -> None:
     """Forget everything (tests, and the bench's cold instance)."""
     _values.clear()
     _claimed.clear()
+    _contended.clear()

@@ -22,6 +22,7 @@ from dashboard_support import fresh_window
 from shared.adapters import limit_store
 from shared.adapters.aws_json import AwsJsonClient
 from shared.credits.ledger import balance, grant_credits
+from shared.limits import known
 
 BODY = {"model": "qwen3", "messages": [{"role": "user", "content": "state what you know"}]}
 
@@ -96,7 +97,10 @@ def test_headers_after_stated_admissions_are_what_the_tables_hold(chat_world, ca
     assert reservations(chat_world.aws.names["LedgerTable"], account.account_id) == 4
 
 
-def test_a_value_changed_elsewhere_is_read_again_and_nothing_is_counted_twice(chat_world, calls) -> None:
+def test_a_value_changed_elsewhere_is_read_again_and_nothing_is_counted_twice(
+    chat_world, calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(known, "CONTENDED_S", 0.0)  # state again at once (the next test backs off)
     account, names = chat_world.pro, chat_world.aws.names
     table = boto3.client("dynamodb", region_name="us-east-1")
     fresh_window(margin=10.0)
@@ -132,6 +136,42 @@ def test_a_value_changed_elsewhere_is_read_again_and_nothing_is_counted_twice(ch
     assert limit_counts(names["LimitsTable"]) == [7, 7], "4 requests here, 3 elsewhere, each once"
     assert balance(account.account_id) == fourth[1] == 1000 + 50 - 4
     assert reservations(names["LedgerTable"], account.account_id) == 4
+
+
+def test_after_a_wrong_statement_the_keys_go_the_ordinary_way_for_a_while(
+    chat_world, calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many instances on one busy key: its values change between this instance's requests, so
+    stating them again at once would cost each request a cancelled transaction."""
+    account = chat_world.pro
+    fresh_window(margin=10.0)
+    clock = [1000.0]
+    monkeypatch.setattr(known, "_clock", lambda: clock[0])
+
+    async def scenario() -> list[Counter[str]]:
+        rows = []
+        async with chat_http() as http:
+            for step in range(4):
+                if step == 1:
+                    grant_credits(
+                        account.account_id, 50, source="admin", reference="elsewhere", expires_at=None
+                    )
+                if step == 3:
+                    clock[0] += known.CONTENDED_S
+                calls.clear()
+                assert (await post(http, account.key)).status_code == 200
+                rows.append(Counter(calls))
+        return rows
+
+    first, wrong, backing_off, again = asyncio.run(scenario())
+    ops = ("dynamodb:TransactWriteItems", "dynamodb:BatchGetItem")
+    assert [tuple(row[op] for op in ops) for row in (first, wrong, backing_off, again)] == [
+        (1, 1),  # the first request reads
+        (2, 1),  # the purchase made the stated balance wrong: cancelled, admitted, read
+        (1, 1),  # within CONTENDED_S: the ordinary way, no statement to cancel
+        (1, 0),  # afterwards the known values are stated again
+    ]
+    assert balance(account.account_id) == 1000 + 50 - 4
 
 
 def test_a_known_empty_balance_is_refused_then_a_purchase_is_seen(chat_world, calls) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from shared.limits import known
 
 
-def test_claims_are_one_admission_at_a_time_and_the_map_is_bounded() -> None:
+def test_claims_are_one_admission_at_a_time_and_the_map_is_bounded(monkeypatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(known, "_clock", lambda: clock[0])
     known.clear()
     keys = ["ip#1", "key#1", known.balance_key("acct")]
     assert known.claim(keys) is None, "unknown values are not stated"
@@ -16,7 +18,13 @@ def test_claims_are_one_admission_at_a_time_and_the_map_is_bounded() -> None:
     assert known.claim(keys) == [4, 5, 99]
     known.settle(keys, None)
     assert known.value("ip#1") is None, "a cancelled statement forgets the values"
+    known.remember(keys, [5, 6, 98])  # read again after the ordinary admission
+    assert known.claim(keys) is None, "and its keys are not stated again for a while"
+    clock[0] += known.CONTENDED_S
+    assert known.claim(keys) == [5, 6, 98], "then they are"
+    known.settle(keys, [5, 6, 98])
     known.remember([f"k{i}" for i in range(known.MAX_KEYS + 1)], list(range(known.MAX_KEYS + 1)))
-    assert len(known._values) <= known.MAX_KEYS // 2 + 1
+    assert len(known._values) <= known.MAX_KEYS
+    assert known.value("ip#1") is None, "the oldest half went"
     assert known.value(f"k{known.MAX_KEYS}") == known.MAX_KEYS, "the newest are kept"
     known.clear()
