@@ -30,7 +30,13 @@ from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.chat.to_anthropic import request_to_anthropic
 from shared.errors import UpstreamError
 from shared.providers.base import UpstreamCallFailed, failed_status
-from shared.providers.http_client import finish_body, retry_after, transport_failures, upstream_client
+from shared.providers.http_client import (
+    finish_body,
+    parsed_url,
+    retry_after,
+    transport_failures,
+    upstream_client,
+)
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 type Json = dict[str, Any]
@@ -160,7 +166,9 @@ async def _post(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> Json:
     headers = _headers(route, betas)
     try:
         with transport_failures():
-            response = await upstream_client().post(messages_url(route), json=body, headers=headers)
+            response = await upstream_client().post(
+                parsed_url(messages_url(route)), json=body, headers=headers
+            )
             await _raise_for_status(response)
             payload = response.json()
     except ValueError as exc:
@@ -174,7 +182,7 @@ async def _stream_events(
     body: Json, route: UpstreamRoute, betas: Sequence[str]
 ) -> AsyncIterator[tuple[str, Json]]:
     headers = _headers(route, betas)
-    request = upstream_client().stream("POST", messages_url(route), json=body, headers=headers)
+    request = upstream_client().stream("POST", parsed_url(messages_url(route)), json=body, headers=headers)
     with transport_failures():
         async with request as response:
             await _raise_for_status(response)

@@ -69,6 +69,14 @@ def _client_class() -> type[httpx.AsyncClient]:
     return UpstreamClient
 
 
+@functools.lru_cache(maxsize=64)
+def parsed_url(url: str) -> httpx.URL:
+    """``url`` parsed once: httpx parses a string URL on every request (about 40 µs here)."""
+    import httpx
+
+    return httpx.URL(url)
+
+
 DRAIN_LIMIT_BYTES = 64 * 1024
 DRAIN_TIMEOUT_S = 1.0
 

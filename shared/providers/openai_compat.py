@@ -23,7 +23,13 @@ from shared.chat.stream_openai import OpenAIChunkParser
 from shared.chat.to_openai import request_to_openai
 from shared.errors import UpstreamError
 from shared.providers.base import UpstreamCallFailed, failed_status
-from shared.providers.http_client import finish_body, retry_after, transport_failures, upstream_client
+from shared.providers.http_client import (
+    finish_body,
+    parsed_url,
+    retry_after,
+    transport_failures,
+    upstream_client,
+)
 from shared.providers.secrets import expand_base_url, resolve_secret
 
 
@@ -59,7 +65,7 @@ class OpenAICompatibleProvider:
 
     async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
         body = request_to_openai(replace(request, stream=False))
-        url = expand_base_url(route.base_url) + "/chat/completions"
+        url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
         try:
             with transport_failures():
                 response = await upstream_client().post(url, json=body, headers=_headers(route))
@@ -74,7 +80,7 @@ class OpenAICompatibleProvider:
 
     async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
         body = request_to_openai(replace(request, stream=True, include_usage=True))
-        url = expand_base_url(route.base_url) + "/chat/completions"
+        url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
         with transport_failures():
             async with upstream_client().stream("POST", url, json=body, headers=_headers(route)) as response:
                 await _raise_for_status(response)
