@@ -15,6 +15,7 @@ from shared.chat.canonical import Usage
 from shared.errors import SluiceError
 from shared.gateway.call import ChatCall
 from shared.gateway.router import Target
+from shared.limits import known
 from shared.observability import get_logger
 from shared.usage.events import UsageEvent
 
@@ -67,20 +68,25 @@ def usage_event(call: ChatCall, outcome: Outcome) -> UsageEvent:
     )
 
 
-def _release(call: ChatCall) -> None:
+def _release(call: ChatCall) -> bool:
     from shared.credits.ledger import release
 
     try:
-        release(call.caller.account_id, call.request_id)
+        return release(call.caller.account_id, call.request_id)
     except Exception:  # the usage consumer releases it too: the usage event still says so
         get_logger().exception("release failed", extra={"request_id": call.request_id})
+        return False
 
 
 async def _finish(call: ChatCall, outcome: Outcome) -> None:
     from shared.adapters.usage_queue import send_usage_event_async
 
     if not outcome.charged and call.reserved:  # not the hot path: boto3 in a worker thread
-        await asyncio.to_thread(_release, call)
+        balance = known.balance_key(call.caller.account_id)
+        if await asyncio.to_thread(_release, call):
+            known.add(balance, call.reserved)  # the next admission can still state the balance
+        else:
+            known.forget([balance])  # released by someone else, or not at all: read it again
     await send_usage_event_async(usage_event(call, outcome))
 
 

@@ -64,6 +64,12 @@ def settle(keys: list[str], values: list[int] | None) -> None:
         remember(keys, values)
 
 
+def add(key: str, delta: int) -> None:
+    """A change this instance made itself (a released reservation gives its credits back)."""
+    if key in _values and key not in _claimed:
+        _values[key] += delta
+
+
 def remember(keys: list[str], values: list[int]) -> None:
     """Values just read or written; the oldest half is dropped when the map is full."""
     for key, known in zip(keys, values, strict=True):
@@ -73,6 +79,12 @@ def remember(keys: list[str], values: list[int]) -> None:
         for key in list(_values)[: len(_values) // 2]:
             if key not in _claimed:
                 del _values[key]
+
+
+def forget(keys: list[str]) -> None:
+    for key in keys:
+        if key not in _claimed:
+            _values.pop(key, None)
 
 
 def _is_contended(keys: list[str]) -> bool:

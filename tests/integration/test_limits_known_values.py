@@ -16,7 +16,14 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from chat_support import chat_http, make_account
+from chat_support import (
+    LoopbackServer,
+    RecordingUpstream,
+    chat_http,
+    install_catalog,
+    make_account,
+    openai_route,
+)
 from dashboard_support import fresh_window
 
 from shared.adapters import limit_store
@@ -172,6 +179,30 @@ def test_after_a_wrong_statement_the_keys_go_the_ordinary_way_for_a_while(
         (1, 0),  # afterwards the known values are stated again
     ]
     assert balance(account.account_id) == 1000 + 50 - 4
+
+
+def test_a_released_reservation_keeps_the_balance_known(chat_world, calls) -> None:
+    """A failed request gives its credits back in the gateway (the release): the instance adds
+    them to the balance it knows, and the next admission states it without a read."""
+    account, upstream = chat_world.pro, RecordingUpstream()
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, Counter[str], httpx.Response]:
+        async with chat_http() as http:
+            ok = await post(http, account.key)
+            upstream.fail_status = 400
+            failed = await post(http, account.key)
+            upstream.fail_status = None
+            calls.clear()
+            after = await post(http, account.key)
+            return ok, failed, Counter(calls), after
+
+    with LoopbackServer(upstream) as server:
+        install_catalog(routes={"qwen3": [openai_route(f"{server.url}/v1")]})
+        ok, failed, seen, after = asyncio.run(scenario())
+    assert ok.status_code == 200 and failed.status_code >= 400 and after.status_code == 200
+    assert seen["dynamodb:TransactWriteItems"] == 1 and seen["dynamodb:BatchGetItem"] == 0
+    assert int(after.headers["X-Credits-Remaining"]) == int(ok.headers["X-Credits-Remaining"]) - 1
+    assert balance(account.account_id) == 1000 - 2, "the failed request was not charged"
 
 
 def test_a_known_empty_balance_is_refused_then_a_purchase_is_seen(chat_world, calls) -> None:
