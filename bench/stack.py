@@ -220,6 +220,7 @@ def main() -> None:
             host="127.0.0.1",
             port=args.port,
             http=protocol(),
+            proxy_headers=False,  # the local gateway sets the request context from the peer
             log_level="warning",
             lifespan="off",
             access_log=False,

@@ -14,7 +14,18 @@ from typing import Any
 from starlette.types import Scope
 
 
+_PARSED = "sluice.request_context"
+
+
 def _request_context(scope: Scope) -> dict[str, Any]:
+    """Parsed once per request (the header is a kilobyte or two of JSON, read by several steps)."""
+    ctx = scope.get(_PARSED)
+    if ctx is None:
+        ctx = scope[_PARSED] = _parse_request_context(scope)
+    return ctx
+
+
+def _parse_request_context(scope: Scope) -> dict[str, Any]:
     event = scope.get("aws.event")
     if isinstance(event, dict):
         ctx = event.get("requestContext")

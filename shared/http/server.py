@@ -176,7 +176,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import uvicorn
 
-    serve(uvicorn.Config(args.app, host=args.host, port=args.port, http=protocol(), access_log=False))
+    # proxy_headers off: the caller's address comes from API Gateway's request context
+    # (shared/http/context.py), never from a client's X-Forwarded-For.
+    config = uvicorn.Config(
+        args.app, host=args.host, port=args.port, http=protocol(), access_log=False, proxy_headers=False
+    )
+    serve(config)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             host=options.host,
             port=options.port,
             http=protocol(),
+            proxy_headers=False,  # the local gateway sets the request context from the peer
             log_level="warning",
             lifespan="off",
             access_log=False,
