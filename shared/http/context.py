@@ -13,7 +13,6 @@ from typing import Any
 
 from starlette.types import Scope
 
-
 _PARSED = "sluice.request_context"
 
 
