@@ -73,6 +73,7 @@ fuzz: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
 	$(PY) -m bench.aws_client
+	$(PY) -m bench.ttfb_steps
 
 clean:
 	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache

@@ -5,8 +5,9 @@ Differences from ``python -m sluice.local``, all for measuring:
   DynamoDB transaction, but a benchmark's thousands of requests are not refused;
 - no SQS pollers: the usage consumer is another Lambda function when deployed, so its work is
   not charged to the chat request (the usage events wait on the queue);
-- botocore event hooks count AWS calls, timestamped together with each request's start and its
-  upstream call, and ``GET /__bench/events`` hands them over (``/__bench/reset`` clears);
+- botocore event hooks count AWS calls, timestamped together with each request's start, its
+  upstream call and the head of the upstream's answer, and ``GET /__bench/events`` hands them
+  over (``/__bench/reset`` clears);
 - ``/__bench/cold`` empties the key and catalog caches and the known counts and balances (the
   next request is a cold one);
 - ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): each call
@@ -123,16 +124,25 @@ def count_aws_calls() -> None:
 
 
 def mark_upstream_calls() -> None:
-    """An ``upstream`` event when a provider takes the pooled HTTP client to call the upstream."""
+    """An ``upstream`` event when a provider takes the pooled HTTP client to call the upstream,
+    and an ``upstream head`` event when the head of the upstream's answer has been read."""
     from shared.providers import openai_compat
+    from shared.providers.h1_transport import H1Transport
 
     take = openai_compat.upstream_client
+    exchange = H1Transport.handle_async_request
 
     def marked() -> Any:
         record("upstream")
         return take()
 
+    async def head_marked(transport: H1Transport, request: Any) -> Any:
+        response = await exchange(transport, request)
+        record("upstream head")
+        return response
+
     openai_compat.upstream_client = marked
+    H1Transport.handle_async_request = head_marked  # type: ignore[method-assign,assignment]
 
 
 class BenchGateway:

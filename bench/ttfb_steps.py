@@ -1,0 +1,107 @@
+"""``python -m bench.ttfb_steps``: where a streamed request's time to first byte goes.
+
+One fake upstream (64 tokens, back to back) and the instrumented stack (bench/stack.py); sequential
+streams, first with the AWS calls going to moto, then answered in process. Each stream's time is
+cut at the stack's timestamps (``time.perf_counter``, the same monotonic clock as the client's):
+the request reaching the gateway, the admission call and its answer, the provider taking the HTTP
+client for the upstream call, the head of the upstream's answer read, and the first body byte at
+the client. Medians; the upstream called
+directly is the baseline of the last step (it includes the upstream's own time to first byte).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+from itertools import pairwise
+from pathlib import Path
+
+from bench import client
+from bench.processes import bench_events, set_stub, start_fake_upstream, start_stack
+from bench.run import write_catalog
+
+ADMISSION = "dynamodb:TransactWriteItems"
+STEPS = (
+    "client sends, gateway receives",
+    "request to admission call",
+    "admission in flight",
+    "admission answer to upstream call",
+    "upstream call to its answer's head (the upstream's own time inside)",
+    "answer's head to first byte at the client",
+)
+
+
+def steps(events: list[tuple[float, str]], first_bytes: list[tuple[float, float]]) -> dict[str, float]:
+    """Median milliseconds of each step over the streams (one ``request`` event each, in order)."""
+    segments: list[dict[str, float]] = []
+    for moment, kind in sorted(events):
+        if kind == "request":
+            segments.append({kind: moment})
+        elif segments:
+            segments[-1].setdefault(kind, moment)
+    rows = []
+    for (started, ttfb_ms), seg in zip(sorted(first_bytes), segments, strict=False):
+        marks = [
+            started,
+            seg["request"],
+            seg.get(f"call:{ADMISSION}"),
+            seg.get(f"done:{ADMISSION}"),
+            seg.get("upstream"),
+            seg.get("upstream head"),
+            started + ttfb_ms / 1000,
+        ]
+        if None in marks:
+            continue
+        times = [m for m in marks if m is not None]
+        rows.append([(b - a) * 1000 for a, b in pairwise(times)])
+    return {name: round(statistics.median(r[i] for r in rows), 3) for i, name in enumerate(STEPS)}
+
+
+async def run(streams: int) -> dict[str, dict[str, float]]:
+    workdir = Path(tempfile.mkdtemp(prefix="sluice-ttfb-"))
+    upstream = start_fake_upstream(64, workdir)
+    stack, values = start_stack(write_catalog(workdir, {"bench": upstream}), workdir)
+    out: dict[str, dict[str, float]] = {}
+    try:
+        auth = {"Authorization": f"Bearer {values['SLUICE_API_KEY']}", "content-type": "application/json"}
+        gateway = client.Target(stack.base_url, "bench", auth)
+        for label, stub in (("with moto", False), ("AWS in process", True)):
+            set_stub(stack, stub)
+            await client.streaming(gateway, 20)  # warm: caches, connections, known counts
+            bench_events(stack, reset=True)
+            result = await client.streaming(gateway, streams, warmup=0)
+            out[label] = steps(bench_events(stack, reset=True), result["first_bytes"])
+            out[label]["total"] = round(result["ttfb_ms"]["p50"], 3)
+        direct = await client.streaming(client.Target(upstream.base_url, "bench"), streams)
+        out["upstream direct"] = {"total": round(direct["ttfb_ms"]["p50"], 3)}
+    finally:
+        stack.stop()
+        upstream.stop()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ttfb_steps", description=__doc__)
+    parser.add_argument("--streams", type=int, default=200)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    results = asyncio.run(run(args.streams))
+    labels = list(results)
+    print("| step (median ms) | " + " | ".join(labels) + " |")
+    print("| --- |" + " --- |" * len(labels))
+    for name in (*STEPS, "total"):
+        cells = [str(results[label].get(name, "")) for label in labels]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
