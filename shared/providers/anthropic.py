@@ -166,9 +166,7 @@ async def _post(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> Json:
     headers = _headers(route, betas)
     try:
         with transport_failures():
-            response = await upstream_client().post(
-                parsed_url(messages_url(route)), json=body, headers=headers
-            )
+            response = await upstream_client().post_json(parsed_url(messages_url(route)), body, headers)
             await _raise_for_status(response)
             payload = response.json()
     except ValueError as exc:
@@ -182,7 +180,7 @@ async def _stream_events(
     body: Json, route: UpstreamRoute, betas: Sequence[str]
 ) -> AsyncIterator[tuple[str, Json]]:
     headers = _headers(route, betas)
-    request = upstream_client().stream("POST", parsed_url(messages_url(route)), json=body, headers=headers)
+    request = upstream_client().stream_json(parsed_url(messages_url(route)), body, headers)
     with transport_failures():
         async with request as response:
             await _raise_for_status(response)

@@ -1,4 +1,11 @@
-"""One pooled httpx client per event loop, kept for the life of the Lambda instance."""
+"""One pooled httpx client per event loop, kept for the life of the Lambda instance.
+
+The providers send their JSON requests with ``post_json`` and ``stream_json``: an
+``httpx.Request`` handed straight to the client's transport, with the client's default headers
+and timeouts. ``AsyncClient.send`` adds what these calls never use (auth flows, redirects,
+cookies, event hooks) in layers that cost about 0.13 ms per call here, a third of the client's
+CPU for an upstream call.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,29 @@ import contextlib
 import functools
 import weakref
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.json_codec import dumps
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
     import httpx
 
+    class UpstreamHttp(Protocol):
+        is_closed: bool
+
+        async def post_json(self, url: httpx.URL, body: Any, headers: dict[str, str]) -> httpx.Response: ...
+
+        def stream_json(
+            self, url: httpx.URL, body: Any, headers: dict[str, str]
+        ) -> contextlib.AbstractAsyncContextManager[httpx.Response]: ...
+
+
 # Keyed by the loop itself (weakly): a new loop may reuse a dead loop's id().
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, UpstreamHttp] = weakref.WeakKeyDictionary()
 
 
-def upstream_client() -> httpx.AsyncClient:
+def upstream_client() -> UpstreamHttp:
     """Connection reuse across invocations; a fresh client for a new loop (tests run several)."""
     import httpx
 
@@ -45,7 +61,7 @@ def upstream_client() -> httpx.AsyncClient:
 
 
 @functools.cache
-def _client_class() -> type[httpx.AsyncClient]:
+def _client_class() -> type[Any]:
     import httpx
 
     class UpstreamClient(httpx.AsyncClient):
@@ -53,6 +69,45 @@ def _client_class() -> type[httpx.AsyncClient]:
         in an instance, so a cookie set by an upstream's answer to one request (hosted APIs
         behind a CDN set them) would go out with the next account's requests; reading
         ``Set-Cookie`` into the jar also cost about 40 µs per call."""
+
+        def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+            super().__init__(transport=transport, **kwargs)
+            self._upstream = transport
+            self._defaults = dict(self.headers)  # accept, accept-encoding, connection, user-agent
+            self._timeouts = self.timeout.as_dict()
+
+        def _request(self, url: httpx.URL, body: Any, headers: dict[str, str]) -> httpx.Request:
+            merged = {**self._defaults, "content-type": "application/json", **headers}
+            return httpx.Request(
+                "POST", url, headers=merged, content=dumps(body), extensions={"timeout": self._timeouts}
+            )
+
+        async def _open(self, request: httpx.Request) -> httpx.Response:
+            if self.is_closed:
+                raise RuntimeError("the upstream client is closed")
+            response = await self._upstream.handle_async_request(request)
+            response.request = request
+            return response
+
+        async def post_json(self, url: httpx.URL, body: Any, headers: dict[str, str]) -> httpx.Response:
+            """``post(url, json=body, headers=headers)``: the answer, read to the end."""
+            response = await self._open(self._request(url, body, headers))
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+
+        @contextlib.asynccontextmanager
+        async def stream_json(
+            self, url: httpx.URL, body: Any, headers: dict[str, str]
+        ) -> AsyncIterator[httpx.Response]:
+            """``stream("POST", url, json=body, headers=headers)``: the answer's body unread."""
+            response = await self._open(self._request(url, body, headers))
+            try:
+                yield response
+            finally:
+                await response.aclose()
 
         @property
         def cookies(self) -> httpx.Cookies:

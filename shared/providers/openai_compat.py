@@ -68,7 +68,7 @@ class OpenAICompatibleProvider:
         url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
         try:
             with transport_failures():
-                response = await upstream_client().post(url, json=body, headers=_headers(route))
+                response = await upstream_client().post_json(url, body, _headers(route))
                 await _raise_for_status(response)
                 payload = response.json()
         except ValueError as exc:
@@ -82,7 +82,7 @@ class OpenAICompatibleProvider:
         body = request_to_openai(replace(request, stream=True, include_usage=True))
         url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
         with transport_failures():
-            async with upstream_client().stream("POST", url, json=body, headers=_headers(route)) as response:
+            async with upstream_client().stream_json(url, body, _headers(route)) as response:
                 await _raise_for_status(response)
                 async for event in _events(response):
                     yield event
