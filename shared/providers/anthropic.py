@@ -205,7 +205,7 @@ async def _read_events(response: httpx.Response) -> AsyncIterator[tuple[str, Jso
 async def _sse(body: AsyncIterator[bytes]) -> AsyncIterator[SseEvent]:
     parser = SseParser()
     async for raw in body:
-        for item in parser.feed(raw):
+        for item in parser.events(raw):
             yield item
     for item in parser.finish():
         yield item

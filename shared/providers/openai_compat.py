@@ -93,7 +93,7 @@ async def _events(response: httpx.Response) -> AsyncIterator[ev.StreamEvent]:
     finished = False
     body = response.aiter_bytes()
     async for raw in body:
-        for item in sse.feed(raw):
+        for item in sse.events(raw):
             if item.data.strip() == "[DONE]":
                 await finish_body(body)
                 return

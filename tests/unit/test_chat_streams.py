@@ -427,6 +427,20 @@ def test_sse_parser_handles_split_reads_and_every_line_ending(size: int, newline
     ]
 
 
+def test_sse_events_yields_one_at_a_time_and_a_caller_that_stops_loses_nothing() -> None:
+    """``events`` parses a long read as it is consumed; lines it has not reached when the caller
+    stops are the next call's (``feed`` or ``finish``) first events."""
+    burst = b"".join(b"data: %d\n\n" % n for n in range(50))
+    parser = SseParser()
+    first = parser.events(burst[:-1])  # the last event's blank line comes with the next read
+    assert next(first) == SseEvent(None, "0")
+    assert next(first) == SseEvent(None, "1")  # then the caller stops reading this one
+    assert parser.feed(b"\n") == [SseEvent(None, str(n)) for n in range(2, 50)]
+    stopped = SseParser()
+    assert next(stopped.events(b"data: a\n\ndata: b\n\nevent: x\ndata: c")) == SseEvent(None, "a")
+    assert stopped.finish() == [SseEvent(None, "b"), SseEvent("x", "c")]
+
+
 def test_sse_parser_finish_flushes_an_unterminated_event() -> None:
     parser = SseParser()
     assert parser.feed(b'event: x\ndata: {"a":1}') == []
