@@ -161,3 +161,12 @@ class PeakRss:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def install_uvloop() -> None:
+    """The benchmark client on uvloop, as the gateway and the upstreams run (when it is installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    uvloop.install()

@@ -29,6 +29,7 @@ from bench.processes import (
     Started,
     bench_events,
     cpu_seconds,
+    install_uvloop,
     make_cold,
     run_seconds,
     set_stub,
@@ -221,12 +222,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / ".sluice" / "bench" / "results.json")
     args = parser.parse_args()
     began = time.monotonic()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    install_uvloop()
     results = asyncio.run(run(args))
     results["elapsed_s"] = round(time.monotonic() - began, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

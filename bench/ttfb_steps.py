@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from bench import client
-from bench.processes import bench_events, set_stub, start_fake_upstream, start_stack
+from bench.processes import bench_events, install_uvloop, set_stub, start_fake_upstream, start_stack
 from bench.run import write_catalog
 
 ADMISSION = "dynamodb:TransactWriteItems"
@@ -87,12 +87,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ttfb_steps", description=__doc__)
     parser.add_argument("--streams", type=int, default=200)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    install_uvloop()
     results = asyncio.run(run(args.streams))
     labels = list(results)
     print("| step (median ms) | " + " | ".join(labels) + " |")
