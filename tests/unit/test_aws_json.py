@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -110,12 +111,17 @@ def test_credentials_come_from_the_environment_first(monkeypatch: pytest.MonkeyP
 
 
 class ScriptedTransport:
-    """``AwsJsonClient._send`` answering from a script: an exception to raise or a dict to return."""
+    """``AwsJsonClient._send`` answering from a script: an exception to raise or a dict to return.
+
+    ``asyncio.sleep`` is one function for the whole process: only this test's thread's calls are
+    recorded (and skipped); other threads' (the session's simulator server ticks ten times a
+    second) still sleep, and are not counted as the client's backoffs."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *answers: Any) -> None:
         self.answers = list(answers)
         self.bodies: list[bytes] = []
         self.sleeps: list[float] = []
+        real_sleep, this_thread = asyncio.sleep, threading.get_ident()
 
         async def send(client: AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
             self.bodies.append(body)
@@ -124,8 +130,11 @@ class ScriptedTransport:
                 raise answer
             return answer
 
-        async def sleep(seconds: float) -> None:
+        async def sleep(seconds: float, result: Any = None) -> Any:
+            if threading.get_ident() != this_thread:
+                return await real_sleep(seconds, result)
             self.sleeps.append(seconds)
+            return result
 
         monkeypatch.setattr(AwsJsonClient, "_send", send)
         monkeypatch.setattr(aws_json.asyncio, "sleep", sleep)
