@@ -82,6 +82,7 @@ def remember(keys: list[str], values: list[int]) -> None:
 
 
 def forget(keys: list[str]) -> None:
+    """Values this instance can no longer vouch for (read again before the next statement)."""
     for key in keys:
         if key not in _claimed:
             _values.pop(key, None)
