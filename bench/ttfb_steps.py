@@ -5,8 +5,8 @@ streams, first with the AWS calls going to moto, then answered in process. Each 
 cut at the stack's timestamps (``time.perf_counter``, the same monotonic clock as the client's):
 the request reaching the gateway, the admission call and its answer, the provider taking the HTTP
 client for the upstream call, the head of the upstream's answer read, and the first body byte at
-the client. Medians; the upstream called
-directly is the baseline of the last step (it includes the upstream's own time to first byte).
+the client. Medians; the upstream called directly is the baseline of the last steps (it
+includes the upstream's own time to first byte).
 """
 
 from __future__ import annotations

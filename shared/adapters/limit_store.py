@@ -42,33 +42,25 @@ def _table() -> str:
     return get_settings().limits_table
 
 
-def _update(counter: CounterUpdate) -> dict[str, Any]:
+def _update(counter: CounterUpdate, stated: int | None = None) -> dict[str, Any]:
+    """The counter's ``ADD``: on condition that it is under its limit or, with ``stated``, that it
+    holds exactly that count now (0: no count yet; shared/limits/known.py)."""
+    if stated is None:
+        condition, value = "attribute_not_exists(#c) OR #c < :limit", {":limit": {"N": str(counter.limit)}}
+    elif stated:
+        condition, value = "#c = :count", {":count": {"N": str(stated)}}
+    else:
+        condition, value = "attribute_not_exists(#c)", {}
     return {
         "TableName": _table(),
         "Key": {"pk": {"S": counter.pk}},
         "UpdateExpression": "ADD #c :one SET expires_at = :ttl",
-        "ConditionExpression": "attribute_not_exists(#c) OR #c < :limit",
-        "ExpressionAttributeNames": {"#c": "count"},
-        "ExpressionAttributeValues": {
-            ":one": {"N": "1"},
-            ":limit": {"N": str(counter.limit)},
-            ":ttl": {"N": str(counter.expires_at + TTL_GRACE_SECONDS)},
-        },
-    }
-
-
-def _stated_update(counter: CounterUpdate, count: int) -> dict[str, Any]:
-    """The counter's ``ADD``, on condition that it holds exactly ``count`` now (0: no count yet)."""
-    return {
-        "TableName": _table(),
-        "Key": {"pk": {"S": counter.pk}},
-        "UpdateExpression": "ADD #c :one SET expires_at = :ttl",
-        "ConditionExpression": "#c = :count" if count else "attribute_not_exists(#c)",
+        "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#c": "count"},
         "ExpressionAttributeValues": {
             ":one": {"N": "1"},
             ":ttl": {"N": str(counter.expires_at + TTL_GRACE_SECONDS)},
-            **({":count": {"N": str(count)}} if count else {}),
+            **value,
         },
     }
 
@@ -148,7 +140,7 @@ async def transact_stated_async(
     (shared/limits/known.py)."""
     params: dict[str, Any] = {
         "TransactItems": [
-            {"Update": _stated_update(c, n)} for c, n in zip(counters, counts, strict=True)
+            {"Update": _update(c, n)} for c, n in zip(counters, counts, strict=True)
         ] + extra_items,
         "ClientRequestToken": uuid.uuid4().hex,
     }  # fmt: skip
