@@ -2,7 +2,7 @@
 
 Events (perf_counter, kind): ``request`` (a request arrived), ``call:<service>:<op>`` and
 ``done:<service>:<op>`` (before/after each AWS call), ``upstream`` (the provider took the
-HTTP client to call the upstream). Requests were sent one at a time, so the ``request`` events
+HTTP client to call the upstream), ``upstream end`` (its answer was closed). Requests were sent one at a time, so the ``request`` events
 cut the timeline into one segment per request. A round trip *before the upstream call* is one that
 completed before the ``upstream`` event of its segment: the request waited for it.
 """
@@ -99,6 +99,19 @@ def aws_wait_before_first_byte(
         "aws_in_flight_ms_p50": round(statistics.median(waits), 3),
         "added_ttfb_minus_aws_ms_p50": round(statistics.median(rest), 3),
     }
+
+
+def upstream_idle_ms(events: list[tuple[float, str]]) -> float:
+    """How long the upstream sat idle before each call of sequential requests, median: from the
+    end of one upstream answer (``upstream end``) to the next call (``upstream``)."""
+    gaps, ended = [], None
+    for moment, kind in sorted(events):
+        if kind == "upstream end":
+            ended = moment
+        elif kind == "upstream" and ended is not None:
+            gaps.append((moment - ended) * 1000)
+            ended = None
+    return round(statistics.median(gaps), 3) if gaps else 0.0
 
 
 def _intervals(events: list[tuple[float, str]]) -> list[tuple[float, float]]:

@@ -113,12 +113,17 @@ async def sequential(target: Target, n: int, warmup: int = 10) -> dict[str, Any]
     return {"errors": n - len(latencies), "latency_ms": summary(latencies)}
 
 
-async def streaming(target: Target, n: int, warmup: int = 5) -> dict[str, Any]:
+async def streaming(target: Target, n: int, warmup: int = 5, idle_s: float = 0.0) -> dict[str, Any]:
+    """``n`` streams one after another; with ``idle_s``, that long with nothing sent before each."""
     body = chat_body(target.model, stream=True)
+    rows = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
         for _ in range(warmup):
             await one_stream(session, target, body)
-        rows = [await one_stream(session, target, body) for _ in range(n)]
+        for _ in range(n):
+            if idle_s:
+                await asyncio.sleep(idle_s)
+            rows.append(await one_stream(session, target, body))
     good = [r for r in rows if r["ok"]]
     return {
         "errors": n - len(good),

@@ -16,6 +16,31 @@ def _added(metric: str, stat: str, direct: str = "direct_seq", gateway: str = "g
     return lambda r: round(r[gateway][metric][stat] - r[direct][metric][stat], 2)
 
 
+def _idle_rows(prefix: str, label: str) -> list[Row]:
+    """The same added TTFB against the upstream called after idling as long as behind the gateway."""
+    wait = f"{prefix}stream_aws_wait_idle"
+    return [
+        (
+            f"{label}upstream idle before each call, behind the gateway, p50 (ms)",
+            lambda r: r[f"{prefix}upstream_idle_ms"],
+            "",
+            None,
+        ),
+        (
+            f"{label}streaming TTFB p50, direct after idling as long (ms)",
+            _p(f"{prefix}direct_stream_idle", "ttfb_ms", "p50"),
+            "",
+            None,
+        ),
+        (
+            f"{label}added TTFB minus AWS in flight, against that baseline, p50 (ms)",
+            lambda r: r[wait]["added_ttfb_minus_aws_ms_p50"],
+            "<= 2",
+            lambda r: r[wait]["added_ttfb_minus_aws_ms_p50"] <= 2,
+        ),
+    ]
+
+
 ROWS: list[Row] = [
     ("non-streaming latency p50, direct (ms)", _p("direct_seq", "latency_ms", "p50"), "", None),
     ("non-streaming latency p50, gateway (ms)", _p("gateway_seq", "latency_ms", "p50"), "", None),
@@ -36,6 +61,7 @@ ROWS: list[Row] = [
         "<= 2",
         lambda r: r["stream_aws_wait"]["added_ttfb_minus_aws_ms_p50"] <= 2,
     ),
+    *_idle_rows("", "  "),
     (
         "added time to first token p50 (ms)",
         _added("ttft_ms", "p50", "direct_stream", "gateway_stream"),
@@ -138,6 +164,7 @@ ROWS: list[Row] = [
         "<= 2",
         lambda r: r["stub_stream_aws_wait"]["added_ttfb_minus_aws_ms_p50"] <= 2,
     ),
+    *_idle_rows("stub_", "AWS in process: "),
     ("AWS in process: throughput c=32 (req/s)", lambda r: r["stub_tput"]["rps"], "", None),
     (
         "AWS in process: throughput ratio gateway/direct",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import client
-from bench.aws_calls import analyse, aws_wait_before_first_byte
+from bench.aws_calls import analyse, aws_wait_before_first_byte, upstream_idle_ms
 from bench.imports import import_times
 from bench.processes import (
     REPO,
@@ -96,10 +96,14 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
     out["gateway_stream"], cpu_short = await measure_cpu(
         stack.process.pid, client.streaming(gateway, args.stream)
     )
-    out["stream_aws_wait"] = aws_wait_before_first_byte(
-        bench_events(stack, reset=True),
-        out["gateway_stream"]["first_bytes"],
-        out["direct_stream"]["ttfb_ms"]["p50"],
+    out.update(
+        await stream_baselines(
+            "",
+            bench_events(stack, reset=True),
+            out["gateway_stream"],
+            direct,
+            out["direct_stream"]["ttfb_ms"]["p50"],
+        )
     )
     out["direct_stream_long"] = await client.streaming(direct_long, args.stream)
     out["gateway_stream_long"], cpu_long = await measure_cpu(
@@ -120,7 +124,7 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
         )
     out["gateway_tput_cpu_ms_per_request"] = round(cpu * 1000 / max(1, out["gateway_tput"]["requests"]), 3)
     out["rss_peak_mb"] = {k: round(v, 1) for k, v in {**rss_direct.peaks, **rss_gateway.peaks}.items()}
-    out.update(await stubbed_phases(args, stack, gateway, out["direct_stream"]["ttfb_ms"]["p50"]))
+    out.update(await stubbed_phases(args, stack, gateway, direct, out["direct_stream"]["ttfb_ms"]["p50"]))
     return out
 
 
@@ -146,8 +150,38 @@ async def paced_phase(
     return out
 
 
+async def stream_baselines(
+    prefix: str,
+    events: list[tuple[float, str]],
+    streamed: dict[str, Any],
+    direct: client.Target,
+    direct_ttfb_ms: float,
+) -> dict[str, Any]:
+    """The added time to first byte of the streams just run through the gateway (``streamed``, with
+    their ``events``), less the AWS calls in flight, against two baselines: the upstream called
+    back to back (``direct_ttfb_ms``), and the upstream called after it sat idle as long as it did
+    behind the gateway between calls (measured from the same streams' events). On this machine
+    an upstream and a client that idled a few milliseconds answer later than ones kept busy: that
+    cost is the machine's, not the gateway's (docs/BENCHMARKS.md, Reading the figures)."""
+    idle_ms = upstream_idle_ms(events)
+    idle = await client.streaming(direct, streamed["ttfb_ms"]["n"], idle_s=idle_ms / 1000)
+    first_bytes = streamed["first_bytes"]
+    return {
+        f"{prefix}upstream_idle_ms": idle_ms,
+        f"{prefix}direct_stream_idle": idle,
+        f"{prefix}stream_aws_wait": aws_wait_before_first_byte(events, first_bytes, direct_ttfb_ms),
+        f"{prefix}stream_aws_wait_idle": aws_wait_before_first_byte(
+            events, first_bytes, idle["ttfb_ms"]["p50"]
+        ),
+    }
+
+
 async def stubbed_phases(
-    args: argparse.Namespace, stack: Started, gateway: client.Target, direct_ttfb_ms: float
+    args: argparse.Namespace,
+    stack: Started,
+    gateway: client.Target,
+    direct: client.Target,
+    direct_ttfb_ms: float,
 ) -> dict[str, Any]:
     """The same gateway with the request path's AWS calls answered in process (no moto)."""
     out: dict[str, Any] = {}
@@ -157,8 +191,10 @@ async def stubbed_phases(
         out["stub_cpu_ms_per_request"] = round(cpu * 1000 / (args.seq + 10), 3)
         bench_events(stack, reset=True)
         out["stub_stream"] = await client.streaming(gateway, args.stream)
-        out["stub_stream_aws_wait"] = aws_wait_before_first_byte(
-            bench_events(stack, reset=True), out["stub_stream"]["first_bytes"], direct_ttfb_ms
+        out.update(
+            await stream_baselines(
+                "stub_", bench_events(stack, reset=True), out["stub_stream"], direct, direct_ttfb_ms
+            )
         )
         with PeakRss({"stack": stack.process.pid}) as rss:
             out["stub_tput"], cpu = await measure_cpu(

@@ -6,8 +6,8 @@ Differences from ``python -m sluice.local``, all for measuring:
 - no SQS pollers: the usage consumer is another Lambda function when deployed, so its work is
   not charged to the chat request (the usage events wait on the queue);
 - botocore event hooks count AWS calls, timestamped together with each request's start, its
-  upstream call and the head of the upstream's answer, and ``GET /__bench/events`` hands them
-  over (``/__bench/reset`` clears);
+  upstream call, the head of the upstream's answer and its end, and ``GET /__bench/events`` hands
+  them over (``/__bench/reset`` clears);
 - ``/__bench/cold`` empties the key and catalog caches and the known counts and balances (the
   next request is a cold one);
 - ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): each call
@@ -125,12 +125,14 @@ def count_aws_calls() -> None:
 
 def mark_upstream_calls() -> None:
     """An ``upstream`` event when a provider takes the pooled HTTP client to call the upstream,
-    and an ``upstream head`` event when the head of the upstream's answer has been read."""
-    from shared.providers import openai_compat
+    an ``upstream head`` event when the head of the upstream's answer has been read, and an
+    ``upstream end`` event when the answer is closed (read to its end, or given up)."""
+    from shared.providers import h1_transport, openai_compat
     from shared.providers.h1_transport import H1Transport
 
     take = openai_compat.upstream_client
     exchange = H1Transport.handle_async_request
+    close = h1_transport._Body.aclose
 
     def marked() -> Any:
         record("upstream")
@@ -141,8 +143,13 @@ def mark_upstream_calls() -> None:
         record("upstream head")
         return response
 
+    async def end_marked(body: Any) -> None:
+        await close(body)
+        record("upstream end")
+
     openai_compat.upstream_client = marked
     H1Transport.handle_async_request = head_marked  # type: ignore[method-assign,assignment]
+    h1_transport._Body.aclose = end_marked  # type: ignore[method-assign,assignment]
 
 
 class BenchGateway:
@@ -166,7 +173,10 @@ class BenchGateway:
             if scope["path"] == "/__bench/reset":
                 EVENTS.clear()
             elif scope["path"] == "/__bench/stub":
+                from shared.limits import known
+
                 STUB["on"] = scope.get("query_string", b"") == b"on"
+                known.clear()  # values the stub answered are not moto's, nor moto's the stub's
             elif scope["path"] == "/__bench/cold":
                 from shared.adapters.catalog_store import clear_catalog_cache
                 from shared.auth.api_keys import clear_cache

@@ -6,7 +6,9 @@ cut at the stack's timestamps (``time.perf_counter``, the same monotonic clock a
 the request reaching the gateway, the admission call and its answer, the provider taking the HTTP
 client for the upstream call, the head of the upstream's answer read, and the first body byte at
 the client. Medians; the upstream called directly is the baseline of the last steps (it
-includes the upstream's own time to first byte).
+includes the upstream's own time to first byte): back to back, and after idling before each call
+as long as it did behind the gateway (an upstream and a client woken after a few idle
+milliseconds answer later on this machine).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from itertools import pairwise
 from pathlib import Path
 
 from bench import client
+from bench.aws_calls import upstream_idle_ms
 from bench.processes import bench_events, install_uvloop, set_stub, start_fake_upstream, start_stack
 from bench.run import write_catalog
 
 ADMISSION = "dynamodb:TransactWriteItems"
+IDLE = "upstream idle before each call"
 STEPS = (
     "client sends, gateway receives",
     "request to admission call",
@@ -68,15 +72,23 @@ async def run(streams: int) -> dict[str, dict[str, float]]:
     try:
         auth = {"Authorization": f"Bearer {values['SLUICE_API_KEY']}", "content-type": "application/json"}
         gateway = client.Target(stack.base_url, "bench", auth)
+        idle: dict[str, float] = {}
         for label, stub in (("with moto", False), ("AWS in process", True)):
             set_stub(stack, stub)
             await client.streaming(gateway, 20)  # warm: caches, connections, known counts
             bench_events(stack, reset=True)
             result = await client.streaming(gateway, streams, warmup=0)
-            out[label] = steps(bench_events(stack, reset=True), result["first_bytes"])
+            events = bench_events(stack, reset=True)
+            out[label] = steps(events, result["first_bytes"])
             out[label]["total"] = round(result["ttfb_ms"]["p50"], 3)
-        direct = await client.streaming(client.Target(upstream.base_url, "bench"), streams)
-        out["upstream direct"] = {"total": round(direct["ttfb_ms"]["p50"], 3)}
+            idle[label] = out[label][IDLE] = upstream_idle_ms(events)
+        direct = client.Target(upstream.base_url, "bench")
+        out["upstream direct"] = {
+            "total": round((await client.streaming(direct, streams))["ttfb_ms"]["p50"], 3)
+        }
+        for label, idle_ms in idle.items():  # the upstream idle as long as behind the gateway
+            result = await client.streaming(direct, streams, idle_s=idle_ms / 1000)
+            out[f"direct, idle as {label}"] = {IDLE: idle_ms, "total": round(result["ttfb_ms"]["p50"], 3)}
     finally:
         stack.stop()
         upstream.stop()
@@ -92,7 +104,7 @@ def main() -> int:
     labels = list(results)
     print("| step (median ms) | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
-    for name in (*STEPS, "total"):
+    for name in (*STEPS, "total", IDLE):
         cells = [str(results[label].get(name, "")) for label in labels]
         print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
