@@ -1,8 +1,8 @@
 """AWS calls per request, from the instrumented stack's timeline of sequential requests.
 
 Events (perf_counter, kind): ``request`` (a request arrived), ``call:<service>:<op>`` and
-``done:<service>:<op>`` (before/after each AWS call), ``upstream`` (the provider took the
-HTTP client to call the upstream), ``upstream end`` (its answer was closed). Requests were sent one at a time, so the ``request`` events
+``done:<service>:<op>`` (before/after each AWS call), ``upstream`` (the upstream request
+went to the HTTP transport), ``upstream end`` (its answer was closed). Requests were sent one at a time, so the ``request`` events
 cut the timeline into one segment per request. A round trip *before the upstream call* is one that
 completed before the ``upstream`` event of its segment: the request waited for it.
 """

@@ -124,21 +124,18 @@ def count_aws_calls() -> None:
 
 
 def mark_upstream_calls() -> None:
-    """An ``upstream`` event when a provider takes the pooled HTTP client to call the upstream,
-    an ``upstream head`` event when the head of the upstream's answer has been read, and an
-    ``upstream end`` event when the answer is closed (read to its end, or given up)."""
-    from shared.providers import h1_transport, openai_compat
+    """An ``upstream`` event when an upstream request goes to the HTTP transport (built ahead or
+    not: providers build it while the admission is in flight), an ``upstream head`` event when
+    the head of the upstream's answer has been read, and an ``upstream end`` event when the answer
+    is closed (read to its end, or given up)."""
+    from shared.providers import h1_transport
     from shared.providers.h1_transport import H1Transport
 
-    take = openai_compat.upstream_client
     exchange = H1Transport.handle_async_request
     close = h1_transport._Body.aclose
 
-    def marked() -> Any:
-        record("upstream")
-        return take()
-
     async def head_marked(transport: H1Transport, request: Any) -> Any:
+        record("upstream")
         response = await exchange(transport, request)
         record("upstream head")
         return response
@@ -147,7 +144,6 @@ def mark_upstream_calls() -> None:
         await close(body)
         record("upstream end")
 
-    openai_compat.upstream_client = marked
     H1Transport.handle_async_request = head_marked  # type: ignore[method-assign,assignment]
     h1_transport._Body.aclose = end_marked  # type: ignore[method-assign,assignment]
 

@@ -3,9 +3,9 @@
 One fake upstream (64 tokens, back to back) and the instrumented stack (bench/stack.py); sequential
 streams, first with the AWS calls going to moto, then answered in process. Each stream's time is
 cut at the stack's timestamps (``time.perf_counter``, the same monotonic clock as the client's):
-the request reaching the gateway, the admission call and its answer, the provider taking the HTTP
-client for the upstream call, the head of the upstream's answer read, and the first body byte at
-the client. Medians; the upstream called directly is the baseline of the last steps (it
+the request reaching the gateway, the admission call and its answer, the upstream request going
+to the HTTP transport (built while the admission was in flight), the head of the upstream's answer
+read, and the first body byte at the client. Medians; the upstream called directly is the baseline of the last steps (it
 includes the upstream's own time to first byte): back to back, and after idling before each call
 as long as it did behind the gateway (an upstream and a client woken after a few idle
 milliseconds answer later on this machine).
@@ -32,8 +32,8 @@ STEPS = (
     "client sends, gateway receives",
     "request to admission call",
     "admission in flight",
-    "admission answer to upstream call",
-    "upstream call to its answer's head (the upstream's own time inside)",
+    "admission answer to the upstream request going out",
+    "upstream request to its answer's head (the upstream's own time inside)",
     "answer's head to first byte at the client",
 )
 

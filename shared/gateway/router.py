@@ -12,6 +12,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from shared.catalog.models import ModelEntry, UpstreamRoute
 from shared.chat import events as ev
@@ -57,17 +58,68 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 ProviderFor = Callable[[UpstreamRoute], Provider]
 
 
+class FirstRequest:
+    """The first target's upstream HTTP request, built ahead: ``build`` runs as an event loop
+    callback scheduled just before the admission, so it runs while the admission's round trip is
+    in flight, and the upstream call that follows only sends. Providers that cannot build ahead
+    (no ``prepare``: Bedrock, the Anthropic passthrough) and requests whose images are still to
+    be fetched are left alone. A build that fails is dropped: the call builds its request again
+    and fails where it always has."""
+
+    def __init__(self, request: ChatRequest, models: list[ModelEntry], provider_for: ProviderFor) -> None:
+        self._request = request
+        self._provider_for = provider_for
+        self._target = next(iter(targets(models)), None)
+        self._built: tuple[ChatRequest, Any] | None = None
+        self._done = False
+
+    def build(self) -> None:
+        if self._done or self._target is None:
+            return
+        self._done = True
+        target = self._target
+        prepare = getattr(self._provider_for(target.route), "prepare", None)
+        if prepare is None:
+            return
+        sent = upstream_request(self._request, target)
+        try:
+            self._built = sent, prepare(sent, target.route, stream=self._request.stream)
+        except Exception:  # built again, and reported, by the call itself
+            self._built = None
+
+    def take(self, request: ChatRequest, target: Target) -> tuple[ChatRequest, Any] | None:
+        """What was built for this request's first attempt on ``target`` (once); later, nothing
+        is built any more."""
+        self._done = True
+        built, self._built = self._built, None
+        if built is None or request is not self._request or target != self._target:
+            return None
+        return built
+
+
+def _first_attempt(
+    request: ChatRequest, target: Target, attempt: int, ahead: FirstRequest | None
+) -> tuple[ChatRequest, dict[str, Any]]:
+    """The request for this attempt, and the keyword that hands over one built ahead."""
+    built = ahead.take(request, target) if ahead is not None and attempt == 0 else None
+    if built is None:
+        return upstream_request(request, target), {}
+    return built[0], {"prepared": built[1]}
+
+
 async def complete(
-    request: ChatRequest, models: list[ModelEntry], provider_for: ProviderFor
+    request: ChatRequest,
+    models: list[ModelEntry],
+    provider_for: ProviderFor,
+    ahead: FirstRequest | None = None,
 ) -> tuple[Target, ChatResponse]:
     """A whole answer from the first target that gives one."""
     last: UpstreamCallFailed | None = None
     for target in targets(models):
         for attempt in range(ATTEMPTS_PER_ROUTE):
+            sent, prepared = _first_attempt(request, target, attempt, ahead)
             try:
-                answer = await provider_for(target.route).complete(
-                    upstream_request(request, target), target.route
-                )
+                answer = await provider_for(target.route).complete(sent, target.route, **prepared)
                 return target, answer
             except UpstreamCallFailed as failure:
                 last = failure
@@ -101,13 +153,17 @@ class OpenedStream:
 
 
 async def open_stream(
-    request: ChatRequest, models: list[ModelEntry], provider_for: ProviderFor
+    request: ChatRequest,
+    models: list[ModelEntry],
+    provider_for: ProviderFor,
+    ahead: FirstRequest | None = None,
 ) -> OpenedStream:
     """The first target whose stream produces content; failures before that are retried or fall back."""
     last: UpstreamCallFailed | None = None
     for target in targets(models):
         for attempt in range(ATTEMPTS_PER_ROUTE):
-            stream = provider_for(target.route).stream(upstream_request(request, target), target.route)
+            sent, prepared = _first_attempt(request, target, attempt, ahead)
+            stream = provider_for(target.route).stream(sent, target.route, **prepared)
             try:
                 head = await _read_head(stream)
                 return OpenedStream(target, head, stream)

@@ -18,7 +18,7 @@ from shared.errors import SluiceError, UpstreamError
 from shared.gateway.accounting import Outcome, finish
 from shared.gateway.call import ChatCall
 from shared.gateway.passthrough import canonical_events
-from shared.gateway.router import OpenedStream, ProviderFor, open_stream
+from shared.gateway.router import FirstRequest, OpenedStream, ProviderFor, open_stream
 from shared.gateway.sse_render import SseRenderer
 from shared.providers.registry import provider_for
 
@@ -28,10 +28,13 @@ _OUTPUT = (ev.TextDelta, ev.ReasoningDelta, ev.ToolCallStart, ev.ToolCallArgsDel
 
 
 async def start_stream(
-    call: ChatCall, request: ChatRequest, providers: ProviderFor = provider_for
+    call: ChatCall,
+    request: ChatRequest,
+    providers: ProviderFor = provider_for,
+    ahead: FirstRequest | None = None,
 ) -> asyncio.Task[OpenedStream]:
     """Open the upstream stream; raises the client's error if it fails fast."""
-    task = asyncio.create_task(open_stream(request, call.models, providers))
+    task = asyncio.create_task(open_stream(request, call.models, providers, ahead))
     done, _ = await asyncio.wait({task}, timeout=FIRST_WAIT_S)
     if done:
         task.result()  # raises the SluiceError of a fast failure

@@ -22,7 +22,7 @@ from shared.errors import SluiceError
 from shared.gateway import router
 from shared.gateway.accounting import Outcome, finish
 from shared.gateway.call import ChatCall, admit_call, prepare, read_status
-from shared.gateway.images import inline_images
+from shared.gateway.images import has_images, inline_images
 from shared.gateway.passthrough import PassthroughProvider
 from shared.gateway.router import ProviderFor
 from shared.gateway.sse_render import SseRenderer
@@ -84,6 +84,10 @@ async def execute_call(
     (their caller is the account's default key) and limit it by their own policy rows.
     """
     request.state.call = call
+    ahead = None
+    if not has_images(call.request):  # built from the request as sent: images are fetched first
+        ahead = router.FirstRequest(call.request, call.models, _providers(call))
+        asyncio.get_running_loop().call_soon(ahead.build)  # runs once the admission has gone out
     await admit_call(call, facts, limit_endpoint)
     status = asyncio.create_task(read_status(call))
     try:
@@ -92,16 +96,20 @@ async def execute_call(
         await asyncio.gather(status, finish(call, Outcome(error=error)))
         raise
     if call.request.stream:
-        return await _stream(call, upstream_request, fmt, status)
-    return await _complete(call, upstream_request, fmt, status)
+        return await _stream(call, upstream_request, fmt, status, ahead)
+    return await _complete(call, upstream_request, fmt, status, ahead)
 
 
 async def _complete(
-    call: ChatCall, upstream_request: ChatRequest, fmt: ChatFormat, status: asyncio.Task[None]
+    call: ChatCall,
+    upstream_request: ChatRequest,
+    fmt: ChatFormat,
+    status: asyncio.Task[None],
+    ahead: router.FirstRequest | None,
 ) -> Response:
     outcome = Outcome()
     try:
-        target, answer = await router.complete(upstream_request, call.models, _providers(call))
+        target, answer = await router.complete(upstream_request, call.models, _providers(call), ahead)
         outcome.target, outcome.usage, outcome.completed, outcome.output_started = (
             target,
             answer.usage,
@@ -123,10 +131,14 @@ def _providers(call: ChatCall) -> ProviderFor:
 
 
 async def _stream(
-    call: ChatCall, upstream_request: ChatRequest, fmt: ChatFormat, status: asyncio.Task[None]
+    call: ChatCall,
+    upstream_request: ChatRequest,
+    fmt: ChatFormat,
+    status: asyncio.Task[None],
+    ahead: router.FirstRequest | None,
 ) -> Response:
     try:
-        task = await start_stream(call, upstream_request, _providers(call))
+        task = await start_stream(call, upstream_request, _providers(call), ahead)
     except SluiceError as error:
         await asyncio.gather(status, finish(call, Outcome(error=error)))
         raise

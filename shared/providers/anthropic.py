@@ -14,7 +14,7 @@ error type, through the same table.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -123,20 +123,29 @@ def passthrough_body(body: Mapping[str, Any], route: UpstreamRoute, *, stream: b
 class AnthropicProvider:
     """The Messages API over the pooled httpx client (connections reused across invocations)."""
 
-    async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
+    def prepare(self, request: ChatRequest, route: UpstreamRoute, *, stream: bool) -> httpx.Request:
+        """The HTTP request ``complete`` (``stream=False``) or ``stream`` sends, built ahead."""
+        body = request_to_anthropic(replace(request, model=route.model, stream=stream))
+        return _http_request(body, route, ())
+
+    async def complete(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: httpx.Request | None = None
+    ) -> ChatResponse:
         """One whole answer, translated from the canonical request."""
-        body = request_to_anthropic(replace(request, model=route.model, stream=False))
-        payload = await _post(body, route, ())
+        payload = await _post(lambda: prepared or self.prepare(request, route, stream=False))
         try:
             return response_from_anthropic(payload)
         except UpstreamError as exc:
             raise UpstreamCallFailed(exc.message, retryable=True) from exc
 
-    async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
+    async def stream(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: httpx.Request | None = None
+    ) -> AsyncIterator[ev.StreamEvent]:
         """Canonical events of a streamed answer, up to ``message_stop``."""
-        body = request_to_anthropic(replace(request, model=route.model, stream=True))
         parser = AnthropicEventParser()
-        async for _name, data in _stream_events(body, route, ()):
+        async for _name, data in _stream_events(
+            lambda: prepared or self.prepare(request, route, stream=True)
+        ):
             try:
                 events = parser.feed(data)
             except UpstreamError as exc:
@@ -151,22 +160,30 @@ class AnthropicProvider:
 
         ``betas`` are sent as ``anthropic-beta`` (features such as context management need one).
         """
-        return await _post(passthrough_body(body, route, stream=False), route, betas)
+        return await _post(lambda: _http_request(passthrough_body(body, route, stream=False), route, betas))
 
     async def passthrough_stream(
         self, body: Mapping[str, Any], route: UpstreamRoute, *, betas: Sequence[str] = ()
     ) -> AsyncIterator[tuple[str, Json]]:
         """The upstream's raw stream as ``(event name, data)`` pairs, ``ping`` included, up to and
         including ``message_stop``; an ``error`` event raises ``UpstreamCallFailed`` instead."""
-        async for item in _stream_events(passthrough_body(body, route, stream=True), route, betas):
+        async for item in _stream_events(
+            lambda: _http_request(passthrough_body(body, route, stream=True), route, betas)
+        ):
             yield item
 
 
-async def _post(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> Json:
-    headers = _headers(route, betas)
+def _http_request(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> httpx.Request:
+    return upstream_client().prepare_json(parsed_url(messages_url(route)), body, _headers(route, betas))
+
+
+async def _post(build: Callable[[], httpx.Request]) -> Json:
+    """The answer to the request ``build`` makes (inside the transport's error mapping)."""
+    with transport_failures():
+        request = build()
     try:
         with transport_failures():
-            response = await upstream_client().post_json(parsed_url(messages_url(route)), body, headers)
+            response = await upstream_client().post_prepared(request)
             await _raise_for_status(response)
             payload = response.json()
     except ValueError as exc:
@@ -176,13 +193,9 @@ async def _post(body: Json, route: UpstreamRoute, betas: Sequence[str]) -> Json:
     return payload
 
 
-async def _stream_events(
-    body: Json, route: UpstreamRoute, betas: Sequence[str]
-) -> AsyncIterator[tuple[str, Json]]:
-    headers = _headers(route, betas)
-    request = upstream_client().stream_json(parsed_url(messages_url(route)), body, headers)
+async def _stream_events(build: Callable[[], httpx.Request]) -> AsyncIterator[tuple[str, Json]]:
     with transport_failures():
-        async with request as response:
+        async with upstream_client().stream_prepared(build()) as response:
             await _raise_for_status(response)
             async for item in _read_events(response):
                 yield item

@@ -24,6 +24,8 @@ import httpx
 
 from shared.adapters import h1
 
+WIRE = "sluice.h1_message"  # a request's bytes, encoded ahead by ``H1Transport.encode``
+
 
 class H1Transport(httpx.AsyncBaseTransport):
     """An ``httpx.AsyncClient(transport=H1Transport())`` for calls to upstream model servers."""
@@ -44,7 +46,7 @@ class H1Transport(httpx.AsyncBaseTransport):
             request.url.scheme, request.url.host, request.url.port or _default_port(request.url)
         )
         timeouts = request.extensions.get("timeout", {})
-        message = _request_bytes(request, await request.aread())
+        message = request.extensions.get(WIRE) or _request_bytes(request, await request.aread())
         with _as_httpx(request):
             connection = await self._pool.open(
                 origin, message, connect_timeout=timeouts.get("connect"), read_timeout=timeouts.get("read")
@@ -55,6 +57,11 @@ class H1Transport(httpx.AsyncBaseTransport):
             stream=_Body(self._pool, origin, connection, request, timeouts.get("read")),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
         )
+
+    def encode(self, request: httpx.Request) -> None:
+        """Encode a request with a body in memory for the wire ahead of sending it (the upstream
+        client does it while the admission is in flight)."""
+        request.extensions[WIRE] = _request_bytes(request, request.read())
 
     async def aclose(self) -> None:
         self._pool.close()

@@ -63,12 +63,22 @@ async def _raise_for_status(response: httpx.Response) -> None:
 class OpenAICompatibleProvider:
     """Chat Completions over HTTP; connection reuse across invocations through one pooled client."""
 
-    async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
-        body = request_to_openai(replace(request, stream=False))
+    def prepare(self, request: ChatRequest, route: UpstreamRoute, *, stream: bool) -> httpx.Request:
+        """The HTTP request ``complete`` (``stream=False``) or ``stream`` sends, built ahead."""
+        streamed = (
+            replace(request, stream=True, include_usage=True) if stream else replace(request, stream=False)
+        )
         url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
+        return upstream_client().prepare_json(url, request_to_openai(streamed), _headers(route))
+
+    async def complete(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: httpx.Request | None = None
+    ) -> ChatResponse:
+        with transport_failures():
+            call = prepared or self.prepare(request, route, stream=False)
         try:
             with transport_failures():
-                response = await upstream_client().post_json(url, body, _headers(route))
+                response = await upstream_client().post_prepared(call)
                 await _raise_for_status(response)
                 payload = response.json()
         except ValueError as exc:
@@ -78,11 +88,12 @@ class OpenAICompatibleProvider:
         except UpstreamError as exc:
             raise UpstreamCallFailed(exc.message, retryable=True) from exc
 
-    async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
-        body = request_to_openai(replace(request, stream=True, include_usage=True))
-        url = parsed_url(expand_base_url(route.base_url) + "/chat/completions")
+    async def stream(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: httpx.Request | None = None
+    ) -> AsyncIterator[ev.StreamEvent]:
         with transport_failures():
-            async with upstream_client().stream_json(url, body, _headers(route)) as response:
+            call = prepared or self.prepare(request, route, stream=True)
+            async with upstream_client().stream_prepared(call) as response:
                 await _raise_for_status(response)
                 async for event in _events(response):
                     yield event

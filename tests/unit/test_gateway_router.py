@@ -159,3 +159,113 @@ def test_upstream_failures_are_typed_for_the_router() -> None:
     assert failed_status(401).retryable, "a gateway credential problem: try another route"
     assert not failed_status(422).retryable
     assert failed_status(404).client_error.status == 502, "the operator's problem, not the caller's"
+
+
+class Preparing(Script):
+    """A fake provider that can build its upstream request ahead (``prepare``), as the HTTP
+    providers do; each call records what it was handed."""
+
+    def __init__(self, plan: dict[str, list[Any]], *, fail_prepare: bool = False) -> None:
+        super().__init__(plan)
+        self.fail_prepare = fail_prepare
+        self.prepared: list[tuple[str, bool]] = []  # (upstream model, stream) per prepare
+        self.handed: list[Any] = []  # per call: what ``prepared`` was (None: built by the call)
+
+    def prepare(self, request: ChatRequest, route: UpstreamRoute, *, stream: bool) -> Any:
+        self.prepared.append((request.model, stream))
+        if self.fail_prepare:
+            raise ValueError("cannot build")
+        return ("built", request.model, stream)
+
+    async def complete(self, request: ChatRequest, route: UpstreamRoute, prepared: Any = None) -> ChatResponse:
+        self.handed.append(prepared)
+        return await super().complete(request, route)
+
+    async def stream(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: Any = None
+    ) -> AsyncIterator[ev.StreamEvent]:
+        self.handed.append(prepared)
+        async for event in super().stream(request, route):
+            yield event
+
+
+def test_a_request_built_ahead_is_what_the_first_attempt_sends() -> None:
+    script = Preparing({"a": ["ok"]})
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+
+    ahead.build()
+    asyncio.run(router.complete(REQUEST, models, lambda route: script, ahead))
+
+    assert script.prepared == [("a", False)], "built once, for the first route's upstream model"
+    assert script.handed == [("built", "a", False)]
+
+
+def test_retries_and_fallbacks_build_their_own_request() -> None:
+    script = Preparing({"a": [failed_status(503)], "b": ["ok"]})
+    models = [entry("m", "a", "b")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+
+    ahead.build()
+    target, _ = asyncio.run(router.complete(REQUEST, models, lambda route: script, ahead))
+
+    assert target.route.model == "b"
+    assert script.handed == [("built", "a", False), None, None]
+
+
+def test_a_stream_gets_a_streaming_request_built_ahead() -> None:
+    streamed = ChatRequest(model="public", messages=REQUEST.messages, stream=True)
+    script = Preparing({"a": [text_stream("hi")]})
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(streamed, models, lambda route: script)
+
+    ahead.build()
+    opened = asyncio.run(router.open_stream(streamed, models, lambda route: script, ahead))
+
+    assert opened.target.route.model == "a"
+    assert script.handed == [("built", "a", True)]
+
+
+def test_a_build_that_fails_is_left_to_the_call() -> None:
+    script = Preparing({"a": ["ok"]}, fail_prepare=True)
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+
+    ahead.build()  # the failure is not raised here (an event loop callback)
+    asyncio.run(router.complete(REQUEST, models, lambda route: script, ahead))
+
+    assert script.handed == [None], "the call builds its request itself, and would fail there"
+
+
+def test_a_build_that_comes_too_late_does_nothing() -> None:
+    script = Preparing({"a": ["ok"]})
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+
+    asyncio.run(router.complete(REQUEST, models, lambda route: script, ahead))
+    ahead.build()
+
+    assert script.handed == [None] and script.prepared == [], "never built twice"
+
+
+def test_a_request_built_ahead_is_only_used_for_the_same_request() -> None:
+    script = Preparing({"a": ["ok"]})
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+    other = ChatRequest(model="public", messages=(Message(Role.USER, (Text("other"),)),))
+
+    ahead.build()
+    asyncio.run(router.complete(other, models, lambda route: script, ahead))
+
+    assert script.handed == [None]
+
+
+def test_providers_that_cannot_build_ahead_are_called_as_before() -> None:
+    script = Script({"a": ["ok"]})  # no ``prepare``, and no ``prepared`` parameter
+    models = [entry("m", "a")]
+    ahead = router.FirstRequest(REQUEST, models, lambda route: script)
+
+    ahead.build()
+    target, answer = asyncio.run(router.complete(REQUEST, models, lambda route: script, ahead))
+
+    assert target.route.model == "a" and answer is ANSWER

@@ -374,7 +374,7 @@ def test_the_shared_upstream_client_sends_no_cookie_an_answer_set() -> None:
     assert b"cookie" not in requests[1].lower()
 
 
-def test_post_json_and_stream_json_send_what_client_post_sent_and_keep_the_connection() -> None:
+def test_prepared_requests_send_what_client_post_sent_and_keep_the_connection() -> None:
     """The providers' calls go straight to the transport: the same request line, headers (the
     client's defaults, then the provider's) and compact JSON body as ``client.post(json=...)``,
     the answer read (or streamed) the same way, and the connection back in the pool after each."""
@@ -387,10 +387,13 @@ def test_post_json_and_stream_json_send_what_client_post_sent_and_keep_the_conne
             client = upstream_client()
             url = httpx.URL(f"{server.url}/v1/chat/completions")
             try:
-                first = await client.post_json(url, {"q": "é"}, {"authorization": "Bearer k"})
-                async with client.stream_json(url, {"s": True}, {"accept": "text/event-stream"}) as response:
+                first = await client.post_prepared(
+                    client.prepare_json(url, {"q": "é"}, {"authorization": "Bearer k"})
+                )
+                streamed = client.prepare_json(url, {"s": True}, {"accept": "text/event-stream"})
+                async with client.stream_prepared(streamed) as response:
                     pieces = [piece async for piece in response.aiter_bytes()]
-                last = await client.post_json(url, {}, {})
+                last = await client.post_prepared(client.prepare_json(url, {}, {}))
                 assert (first.status_code, first.json(), last.json()) == (200, {"a": 1}, {"b": 2})
                 assert first.request.url == url
             finally:
@@ -415,7 +418,7 @@ def test_post_json_and_stream_json_send_what_client_post_sent_and_keep_the_conne
     assert b"cookie" not in server.requests[2].lower()
 
 
-def test_post_json_times_out_by_the_clients_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prepared_request_times_out_by_the_clients_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.providers.http_client import upstream_client
     from shared.settings import get_settings
 
@@ -427,7 +430,8 @@ def test_post_json_times_out_by_the_clients_read_timeout(monkeypatch: pytest.Mon
             client = upstream_client()
             try:
                 with pytest.raises(httpx.ReadTimeout):
-                    await client.post_json(httpx.URL(f"{server.url}/v1/chat/completions"), {}, {})
+                    url = httpx.URL(f"{server.url}/v1/chat/completions")
+                    await client.post_prepared(client.prepare_json(url, {}, {}))
             finally:
                 await client.aclose()
 
