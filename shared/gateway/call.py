@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.adapters import admission_reads, ledger_store, reservation_store
@@ -67,7 +67,7 @@ def prepare(
         caller=caller,
         public_model=request.model,
         models=models,
-        request=replace(request, model=request.model),
+        request=request,
         clamped_to=clamped,
     )
 

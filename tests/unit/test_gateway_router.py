@@ -177,7 +177,9 @@ class Preparing(Script):
             raise ValueError("cannot build")
         return ("built", request.model, stream)
 
-    async def complete(self, request: ChatRequest, route: UpstreamRoute, prepared: Any = None) -> ChatResponse:
+    async def complete(
+        self, request: ChatRequest, route: UpstreamRoute, prepared: Any = None
+    ) -> ChatResponse:
         self.handed.append(prepared)
         return await super().complete(request, route)
 

@@ -7,76 +7,18 @@ write, pauses between them, or a close. The requests it read are kept for the as
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from fakes.scripted_http import CHUNKED_HEAD, Answer, Server, chunk, ok, serving
 
 from shared.adapters import h1
 from shared.providers import h1_transport
 from shared.providers.h1_transport import H1Transport
-
-type Step = bytes | float | None  # bytes to write, seconds to pause, None to close the connection
-type Answer = list[Step]
-
-
-@dataclass
-class Server:
-    answers: list[Answer]
-    requests: list[bytes] = field(default_factory=list)
-    connections: int = 0
-    url: str = ""
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while self.answers:
-                request = await _read_request(reader)
-                if request is None:
-                    return
-                self.requests.append(request)
-                for step in self.answers.pop(0):
-                    if step is None:
-                        return
-                    if isinstance(step, float):
-                        await asyncio.sleep(step)
-                    else:
-                        writer.write(step)
-                        await writer.drain()
-            await reader.read()  # keep the connection open until the client closes it
-        finally:
-            writer.close()
-
-
-async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    body = await reader.readexactly(length) if length else b""
-    if b"transfer-encoding: chunked" in head.lower():
-        body = await reader.readuntil(b"0\r\n\r\n")
-    return head + body
-
-
-@contextlib.asynccontextmanager
-async def serving(*answers: Answer) -> AsyncIterator[Server]:
-    server = Server(list(answers))
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    server.url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
-    try:
-        yield server
-    finally:
-        listener.close()
 
 
 def run(test: Callable[[httpx.AsyncClient], Awaitable[None]], timeout: float = 5.0) -> None:
@@ -85,18 +27,6 @@ def run(test: Callable[[httpx.AsyncClient], Awaitable[None]], timeout: float = 5
             await test(client)
 
     asyncio.run(main())
-
-
-def ok(body: bytes, *headers: bytes) -> bytes:
-    head = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n" % len(body) + b"".join(h + b"\r\n" for h in headers)
-    return head + b"\r\n" + body
-
-
-CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-
-
-def chunk(data: bytes) -> bytes:
-    return b"%x\r\n" % len(data) + data + b"\r\n"
 
 
 def test_requests_and_answers_on_one_kept_connection() -> None:
@@ -351,91 +281,3 @@ def test_tls_verifies_the_certificate_and_the_host_name(tmp_path: Path) -> None:
             listener.close()
 
     asyncio.run(main())
-
-
-def test_the_shared_upstream_client_sends_no_cookie_an_answer_set() -> None:
-    """One client serves every account: one caller's upstream cookie must not reach the next."""
-    from shared.providers.http_client import upstream_client
-
-    async def main() -> list[bytes]:
-        async with serving(
-            [ok(b"first", b"set-cookie: session=account-a; Path=/")], [ok(b"second")]
-        ) as server:
-            client = upstream_client()
-            try:
-                await client.get(f"{server.url}/v1/models")
-                await client.get(f"{server.url}/v1/models")
-            finally:
-                await client.aclose()
-            return server.requests
-
-    requests = asyncio.run(main())
-    assert len(requests) == 2
-    assert b"cookie" not in requests[1].lower()
-
-
-def test_prepared_requests_send_what_client_post_sent_and_keep_the_connection() -> None:
-    """The providers' calls go straight to the transport: the same request line, headers (the
-    client's defaults, then the provider's) and compact JSON body as ``client.post(json=...)``,
-    the answer read (or streamed) the same way, and the connection back in the pool after each."""
-    from shared.providers.http_client import upstream_client
-
-    async def main() -> tuple[Server, list[bytes], bytes]:
-        stream = CHUNKED_HEAD + chunk(b"data: one\n\n") + chunk(b"data: two\n\n") + b"0\r\n\r\n"
-        answers = [ok(b'{"a":1}', b"set-cookie: s=1")], [stream], [ok(b'{"b":2}')]
-        async with serving(*answers) as server:
-            client = upstream_client()
-            url = httpx.URL(f"{server.url}/v1/chat/completions")
-            try:
-                first = await client.post_prepared(
-                    client.prepare_json(url, {"q": "é"}, {"authorization": "Bearer k"})
-                )
-                streamed = client.prepare_json(url, {"s": True}, {"accept": "text/event-stream"})
-                async with client.stream_prepared(streamed) as response:
-                    pieces = [piece async for piece in response.aiter_bytes()]
-                last = await client.post_prepared(client.prepare_json(url, {}, {}))
-                assert (first.status_code, first.json(), last.json()) == (200, {"a": 1}, {"b": 2})
-                assert first.request.url == url
-            finally:
-                await client.aclose()
-            return server, pieces, b"".join(pieces)
-
-    server, _, streamed = asyncio.run(main())
-    assert streamed == b"data: one\n\ndata: two\n\n"
-    assert server.connections == 1, "each answer read to its end gave the connection back"
-    head, body = server.requests[0].lower().split(b"\r\n\r\n", 1)
-    assert head.startswith(b"post /v1/chat/completions http/1.1\r\n")
-    for header in (
-        b"content-type: application/json",
-        b"authorization: bearer k",
-        b"user-agent: python-httpx/",
-        b"accept-encoding: gzip",
-        b"content-length: 10",
-    ):
-        assert b"\r\n" + header in head, header
-    assert body == '{"q":"é"}'.encode()
-    assert b"accept: text/event-stream" in server.requests[1].lower()
-    assert b"cookie" not in server.requests[2].lower()
-
-
-def test_prepared_request_times_out_by_the_clients_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.providers.http_client import upstream_client
-    from shared.settings import get_settings
-
-    monkeypatch.setenv("SLUICE_UPSTREAM_READ_TIMEOUT", "0.2")
-    get_settings.cache_clear()
-
-    async def main() -> None:
-        async with serving([2.0, ok(b"late")]) as server:
-            client = upstream_client()
-            try:
-                with pytest.raises(httpx.ReadTimeout):
-                    url = httpx.URL(f"{server.url}/v1/chat/completions")
-                    await client.post_prepared(client.prepare_json(url, {}, {}))
-            finally:
-                await client.aclose()
-
-    try:
-        asyncio.run(main())
-    finally:
-        get_settings.cache_clear()
