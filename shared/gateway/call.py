@@ -104,16 +104,22 @@ async def _admit_stated(call: ChatCall, buckets: list[Bucket], cost: int) -> boo
     request in flight, would refuse the request, or no longer hold (then nothing was written)."""
     now = time.time()
     account = call.caller.account_id
-    keys = [b.item_key(now) for b in buckets] + [known.balance_key(account)]
-    stated = known.claim(keys)
+    counters = [b.item_key(now) for b in buckets]
+    keys = [*counters, known.balance_key(account)]
+    new = frozenset(  # a window just begun: no count yet, if the instance counted the one before
+        key
+        for b, key in zip(buckets, counters, strict=True)
+        if known.value(key) is None and known.value(b.previous_key(now)) is not None
+    )
+    stated = known.claim(keys, new)
     if stated is None:
         return False
     *counts, balance = stated
-    after: list[int] | None = stated  # unchanged unless the transaction runs
+    if balance < cost or any(count >= b.limit for b, count in zip(buckets, counts, strict=True)):
+        known.release(keys)
+        return False  # the ordinary admission gives the exact refusal
+    after: list[int] | None = None
     try:
-        if balance < cost or any(count >= b.limit for b, count in zip(buckets, counts, strict=True)):
-            return False  # the ordinary admission gives the exact refusal
-        after = None
         admission = await admit_stated(
             buckets, counts, reservation=_reservation(call, cost, balance), now=now
         )

@@ -42,6 +42,10 @@ class Bucket:
     def item_key(self, now: float) -> str:
         return f"{self.rule_id}#{self.subject}#{self.window_start(now)}"
 
+    def previous_key(self, now: float) -> str:
+        """The item key of the window before ``now``'s."""
+        return self.item_key(now - self.window_seconds)
+
 
 def _subject(limiter: Limiter, facts: LimitFacts) -> str | None:
     parts: dict[str, str | None] = {

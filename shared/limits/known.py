@@ -9,6 +9,12 @@ after it are exact with no read. If anything changed them meanwhile (another ins
 a release), it is cancelled having written nothing, and the request is admitted the ordinary way,
 with the read. Either way every write is conditional, so the limits and the balance stay exact.
 
+A rate-limit window that has just begun is a new counter item. When this instance knows the
+previous window's count of the same bucket, it states the new one as 0 ("no count yet"): right
+unless another instance has already counted in the new window (then the transaction is cancelled
+as above). A key sending a request every few minutes lands in a new window each time, and without
+this would always be admitted the ordinary way, with the read.
+
 One admission at a time may state a value: ``claim`` reserves the keys until ``settle``, and a
 concurrent request on the same keys (the local stack serves several at once; a Lambda instance
 serves one) is admitted the ordinary way. A key whose stated value was wrong is not stated again
@@ -39,16 +45,22 @@ def value(key: str) -> int | None:
     return _values.get(key)
 
 
-def claim(keys: list[str]) -> list[int] | None:
+def claim(keys: list[str], new: frozenset[str] = frozenset()) -> list[int] | None:
     """The known values of ``keys``, reserved for one admission until ``settle``; None (nothing
     reserved) when one of them is unknown, reserved by an admission still in flight, or was stated
-    wrong less than ``CONTENDED_S`` ago."""
-    if not keys or any(k in _claimed or k not in _values for k in keys):
+    wrong less than ``CONTENDED_S`` ago. Keys in ``new`` that are unknown count as 0: counters of
+    a window that has just begun, whose previous window this instance was counting."""
+    if not keys or any(k in _claimed or (k not in _values and k not in new) for k in keys):
         return None
     if _contended and _is_contended(keys):
         return None
     _claimed.update(keys)
-    return [_values[k] for k in keys]
+    return [_values.get(k, 0) for k in keys]
+
+
+def release(keys: list[str]) -> None:
+    """End a claim that stated nothing (the admission went the ordinary way)."""
+    _claimed.difference_update(keys)
 
 
 def settle(keys: list[str], values: list[int] | None) -> None:

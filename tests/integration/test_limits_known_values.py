@@ -9,6 +9,7 @@ nothing and the request is admitted the ordinary way, counted and charged once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -236,3 +237,73 @@ def test_concurrent_requests_of_one_instance_never_overdraw(chat_world, calls) -
     assert len(admitted) == 6 and balance(account.account_id) == 0
     assert all(r.json()["error"]["code"] == "insufficient_credits" for r in answers if r.status_code != 200)
     assert all(0 <= int(r.headers["X-Credits-Remaining"]) <= 5 for r in admitted)
+
+
+WINDOW_S = 2  # the test's rate-limit windows: each phase below runs inside one
+
+
+def short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chat rows with ``WINDOW_S``-second windows, so that a test sees windows roll over."""
+    from dataclasses import replace
+
+    from shared.gateway import call
+    from shared.limits import policy
+
+    base = policy.load_policy()
+    rules = tuple(
+        replace(r, free=policy.Window(r.free.limit, WINDOW_S), pro=policy.Window(r.pro.limit, WINDOW_S))
+        for r in base.rules
+    )
+    monkeypatch.setattr(call, "load_policy", lambda: replace(base, rules=rules))
+
+
+def next_window() -> None:
+    """Sleep until just after the next window boundary."""
+    time.sleep(WINDOW_S - time.time() % WINDOW_S + 0.02)
+
+
+def test_a_new_window_is_stated_as_no_count_yet(chat_world, calls, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key in a window just begun: the instance counted its previous window, so it states the
+    new counters as 0 and needs no read; if another instance counted first, that statement is
+    cancelled and the request admitted the ordinary way, counted once."""
+    short_windows(monkeypatch)
+    monkeypatch.setattr(known, "CONTENDED_S", 0.0)
+    account, names = chat_world.pro, chat_world.aws.names
+
+    def other_instance_counts_twice() -> None:  # in the current window of the same two buckets
+        items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=names["LimitsTable"])[
+            "Items"
+        ]
+        buckets = {i["pk"]["S"].rsplit("#", 1)[0] for i in items}
+        window = int(time.time()) - int(time.time()) % WINDOW_S
+        for bucket in buckets:
+            for _ in range(2):
+                limit_store.increment(limit_store.CounterUpdate(f"{bucket}#{window}", 10**6, 0))
+
+    async def scenario() -> list[tuple[tuple[int, int], Counter[str]]]:
+        rows = []
+        async with chat_http() as http:
+            for phase in ("first", "new window", "counted elsewhere first"):
+                next_window()
+                if phase == "counted elsewhere first":
+                    other_instance_counts_twice()
+                calls.clear()
+                response = await post(http, account.key)
+                assert response.status_code == 200, response.text
+                rows.append((remaining(response), Counter(calls)))
+        return rows
+
+    (first, _), (second, new_window), (third, elsewhere) = asyncio.run(scenario())
+    limit = first[0] + 1
+    assert new_window["dynamodb:TransactWriteItems"] == 1 and new_window["dynamodb:BatchGetItem"] == 0
+    assert second == (limit - 1, first[1] - 1), "a new window's first request, exact without a read"
+    assert elsewhere["dynamodb:TransactWriteItems"] == 2 and elsewhere["dynamodb:BatchGetItem"] == 1
+    assert third == (limit - 3, second[1] - 1), "two counted elsewhere, one here"
+    counts = sorted(
+        int(i["count"]["N"])
+        for i in boto3.client("dynamodb", region_name="us-east-1").scan(TableName=names["LimitsTable"])[
+            "Items"
+        ]
+    )
+    assert counts == [1, 1, 1, 1, 3, 3], "three windows, two buckets each, every request once"
+    assert balance(account.account_id) == 1000 - 3

@@ -28,3 +28,18 @@ def test_claims_are_one_admission_at_a_time_and_the_map_is_bounded(monkeypatch) 
     assert known.value("ip#1") is None, "the oldest half went"
     assert known.value(f"k{known.MAX_KEYS}") == known.MAX_KEYS, "the newest are kept"
     known.clear()
+
+
+def test_a_new_windows_counters_are_stated_as_zero_only_when_named_new() -> None:
+    known.clear()
+    balance = known.balance_key("acct")
+    known.remember([balance], [50])
+    assert known.claim(["key#1#60", balance]) is None, "an unknown counter is not guessed"
+    assert known.claim(["key#1#60", balance], frozenset({"key#1#60"})) == [0, 50]
+    assert known.claim([balance]) is None, "claimed until settled"
+    known.release(["key#1#60", balance])
+    assert known.value("key#1#60") is None, "a release remembers nothing it guessed"
+    assert known.claim(["key#1#60", balance], frozenset({"key#1#60"})) == [0, 50]
+    known.settle(["key#1#60", balance], [1, 49])
+    assert known.claim(["key#1#60", balance], frozenset({"key#1#60"})) == [1, 49], "known beats guessed"
+    known.clear()
