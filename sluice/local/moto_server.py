@@ -98,6 +98,9 @@ def serve(host: str, port: int) -> None:
     import uvicorn
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from sluice.local import moto_transactions
+
+    moto_transactions.install()
     app = SerialWsgi(DomainDispatcherApplication(create_backend_app))
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
 
