@@ -4,7 +4,8 @@ Differences from ``python -m sluice.local``, all for measuring:
 - the rate limits are raised (every rule x 10^6): they are still checked and counted, in the same
   DynamoDB transaction, but a benchmark's thousands of requests are not refused;
 - no SQS pollers: the usage consumer is another Lambda function when deployed, so its work is
-  not charged to the chat request (the usage events wait on the queue);
+  not charged to the chat request (the usage events wait on the queue, which ``/__bench/reset``
+  empties between phases);
 - botocore event hooks count AWS calls, timestamped together with each request's start, its
   upstream call, the head of the upstream's answer and its end, and ``GET /__bench/events`` hands
   them over (``/__bench/reset`` clears);
@@ -189,6 +190,18 @@ class BenchGateway:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        if scope["path"] == "/__bench/reset":
+            _drain_usage_queue()  # outside the lock: its own AWS call is recorded (before any request)
+
+
+def _drain_usage_queue() -> None:
+    """Deployed, the usage consumer empties the queue as events arrive; this stack runs none, and
+    moto's SendMessage goes over every message the queue holds (``Queue.attributes``), so each
+    event would cost moto more than the last. Emptied between phases instead."""
+    from shared.adapters.aws import sqs
+    from shared.settings import get_settings
+
+    sqs().purge_queue(QueueUrl=get_settings().usage_queue_url)
 
 
 def main() -> None:
