@@ -191,17 +191,18 @@ class BenchGateway:
         )
         await send({"type": "http.response.body", "body": body})
         if scope["path"] == "/__bench/reset":
-            _drain_usage_queue()  # outside the lock: its own AWS call is recorded (before any request)
+            await _drain_usage_queue()  # outside the lock: its own call is recorded (before any request)
 
 
-def _drain_usage_queue() -> None:
+async def _drain_usage_queue() -> None:
     """Deployed, the usage consumer empties the queue as events arrive; this stack runs none, and
     moto's SendMessage goes over every message the queue holds (``Queue.attributes``), so each
-    event would cost moto more than the last. Emptied between phases instead."""
-    from shared.adapters.aws import sqs
+    event would cost moto more than the last. Emptied between phases instead, with the hot
+    path's own SQS client (a boto3 one would add its service model to the measured RSS)."""
+    from shared.adapters.aws_json import async_sqs
     from shared.settings import get_settings
 
-    sqs().purge_queue(QueueUrl=get_settings().usage_queue_url)
+    await async_sqs().call("PurgeQueue", {"QueueUrl": get_settings().usage_queue_url})
 
 
 def main() -> None:
