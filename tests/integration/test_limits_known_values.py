@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -72,6 +72,27 @@ def remaining(response: httpx.Response) -> tuple[int, int]:
     return int(response.headers["X-RateLimit-Remaining"]), int(response.headers["X-Credits-Remaining"])
 
 
+def requests_after(
+    key: str, calls: Counter[str], befores: list[Callable[[], None] | None]
+) -> list[tuple[tuple[int, int], Counter[str]]]:
+    """One request after each of ``befores`` (a change made elsewhere, a wait, or nothing), on one
+    event loop: each answer's header values and the hot path's AWS calls it made."""
+
+    async def scenario() -> list[tuple[tuple[int, int], Counter[str]]]:
+        rows = []
+        async with chat_http() as http:
+            for before in befores:
+                if before is not None:
+                    before()
+                calls.clear()
+                response = await post(http, key)
+                assert response.status_code == 200, response.text
+                rows.append((remaining(response), Counter(calls)))
+        return rows
+
+    return asyncio.run(scenario())
+
+
 def test_headers_after_stated_admissions_are_what_the_tables_hold(chat_world, calls) -> None:
     account, limits_table = chat_world.pro, chat_world.aws.names["LimitsTable"]
     fresh_window(margin=10.0)  # one window throughout: a new window's counters are not known yet
@@ -121,19 +142,8 @@ def test_a_value_changed_elsewhere_is_read_again_and_nothing_is_counted_twice(
             for _ in range(3):
                 limit_store.increment(limit_store.CounterUpdate(item["pk"]["S"], 10**6, 0))
 
-    async def scenario() -> list[tuple[tuple[int, int], Counter[str]]]:
-        rows = []
-        async with chat_http() as http:
-            for change in (None, purchase, other_instance, None):
-                if change is not None:
-                    change()
-                calls.clear()
-                response = await post(http, account.key)
-                assert response.status_code == 200, response.text
-                rows.append((remaining(response), Counter(calls)))
-        return rows
-
-    (first, _), (second, after_purchase), (third, after_other), (fourth, stated) = asyncio.run(scenario())
+    rows = requests_after(account.key, calls, [None, purchase, other_instance, None])
+    (first, _), (second, after_purchase), (third, after_other), (fourth, stated) = rows
     # Each stated transaction was cancelled, the ordinary one admitted, and the read saw the change.
     for stale in (after_purchase, after_other):
         assert stale["dynamodb:TransactWriteItems"] == 2 and stale["dynamodb:BatchGetItem"] == 1
@@ -280,20 +290,12 @@ def test_a_new_window_is_stated_as_no_count_yet(chat_world, calls, monkeypatch: 
             for _ in range(2):
                 limit_store.increment(limit_store.CounterUpdate(f"{bucket}#{window}", 10**6, 0))
 
-    async def scenario() -> list[tuple[tuple[int, int], Counter[str]]]:
-        rows = []
-        async with chat_http() as http:
-            for phase in ("first", "new window", "counted elsewhere first"):
-                next_window()
-                if phase == "counted elsewhere first":
-                    other_instance_counts_twice()
-                calls.clear()
-                response = await post(http, account.key)
-                assert response.status_code == 200, response.text
-                rows.append((remaining(response), Counter(calls)))
-        return rows
+    def counted_elsewhere_first() -> None:
+        next_window()
+        other_instance_counts_twice()
 
-    (first, _), (second, new_window), (third, elsewhere) = asyncio.run(scenario())
+    rows = requests_after(account.key, calls, [next_window, next_window, counted_elsewhere_first])
+    (first, _), (second, new_window), (third, elsewhere) = rows
     limit = first[0] + 1
     assert new_window["dynamodb:TransactWriteItems"] == 1 and new_window["dynamodb:BatchGetItem"] == 0
     assert second == (limit - 1, first[1] - 1), "a new window's first request, exact without a read"
