@@ -84,11 +84,16 @@ async def execute_call(
     (their caller is the account's default key) and limit it by their own policy rows.
     """
     request.state.call = call
-    ahead = None
+    ahead = building = None
     if not has_images(call.request):  # built from the request as sent: images are fetched first
         ahead = router.FirstRequest(call.request, call.models, _providers(call))
-        asyncio.get_running_loop().call_soon(ahead.build)  # runs once the admission has gone out
-    await admit_call(call, facts, limit_endpoint)
+        building = asyncio.get_running_loop().call_soon(ahead.build)  # once the admission is out
+    try:
+        await admit_call(call, facts, limit_endpoint)
+    except BaseException:
+        if building is not None:
+            building.cancel()  # refused before the build ran: nothing to build
+        raise
     status = asyncio.create_task(read_status(call))
     try:
         upstream_request = await inline_images(call.request)

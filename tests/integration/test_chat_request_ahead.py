@@ -123,3 +123,20 @@ def test_a_request_the_admission_refuses_reaches_no_upstream(chat_world, recorde
 
     assert status == 403 and "insufficient_credits" in text, text
     assert "admission answered" in timeline and upstream.calls == []
+
+
+def test_an_admission_refused_before_the_build_ran_builds_nothing(chat_world, recorded, monkeypatch) -> None:
+    """An admission that fails without waiting for an answer cancels the build it scheduled."""
+    from shared.errors import RateLimited
+    from shared.http import chat_flow
+
+    upstream, timeline = recorded
+
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise RateLimited("refused at once", retry_after=1)
+
+    monkeypatch.setattr(chat_flow, "admit_call", refused)
+    status, text = post(chat_world, {"model": "qwen3", "messages": [{"role": "user", "content": "x"}]})
+
+    assert status == 429, text
+    assert timeline == [] and upstream.calls == []
