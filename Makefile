@@ -34,8 +34,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The tests import their helpers through pytest's path (tests/ and each suite's own folder), and
+# each suite has its own conftest.py: one mypy run per suite, with that suite's path.
+MYPY_TESTS := $(VENV)/bin/mypy --explicit-package-bases --allow-untyped-defs
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy shared functions sluice
+	$(VENV)/bin/mypy shared functions sluice bench
+	MYPYPATH=tests $(MYPY_TESTS) tests/conftest.py tests/unit tests/infrastructure tests/fixtures tests/fakes tests/support
+	MYPYPATH=tests/integration:tests $(MYPY_TESTS) tests/integration
+	MYPYPATH=tests/e2e:tests $(MYPY_TESTS) tests/e2e
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
@@ -56,7 +62,7 @@ build: $(SAM_VENV)/.installed
 test: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared functions sluice
+	$(MAKE) --no-print-directory typecheck
 	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
 
 # docs/openapi.json from template.yaml's routes, the handlers and the wire models (checked by the tests).

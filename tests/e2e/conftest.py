@@ -17,7 +17,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
 
 
 @pytest.fixture
-def stack_aws(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> RunningStack:
+def stack_aws(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningStack]:
     """Point this test process's boto3 and settings at the running stack's moto server and tables."""
     from shared.adapters.aws import client
     from shared.settings import get_settings

@@ -53,7 +53,9 @@ def pro_key_and_tool(stack_aws, monkeypatch) -> tuple[str, str]:
     assert account_store.create_account(account)
     grant_credits(account_id, 200, source="admin", reference=f"e2e-{account_id}", expires_at=None)
     raw_key = issue_key(account_id, "agents-e2e").raw_key
-    tool = install(account_store.get_account(account_id), InstallTool(starter_id="support-reply"))
+    stored = account_store.get_account(account_id)
+    assert stored is not None
+    tool = install(stored, InstallTool(starter_id="support-reply"))
     return raw_key, tool.tool_id
 
 

@@ -180,11 +180,11 @@ def test_one_user_cannot_touch_another_users_keys(stack: RunningStack) -> None:
 def test_garbage_auth_headers_are_401_never_500(stack: RunningStack, value: bytes) -> None:
     for path in ("/v1/models", "/api/v1/models"):
         for name in ("Authorization", "X-API-Key"):
-            response = httpx.get(f"{stack.base_url}{path}", headers={name: value})
+            response = httpx.get(f"{stack.base_url}{path}", headers={name.encode(): value})
             assert response.status_code == 401, (path, name)
             assert response.json()["error"]["code"] == "invalid_api_key"
     for method, path in (("GET", "/api/profile"), ("GET", "/api/keys"), ("POST", "/api/keys")):
-        response = httpx.request(method, f"{stack.base_url}{path}", headers={"Authorization": value})
+        response = httpx.request(method, f"{stack.base_url}{path}", headers={b"Authorization": value})
         assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
 
 

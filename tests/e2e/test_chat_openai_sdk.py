@@ -18,6 +18,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from support.stack import RunningStack, start_stack, stop_stack
 
 from shared.catalog.loader import load_catalog_file
@@ -43,7 +44,7 @@ def client(stack: RunningStack, key: str | None = None) -> Any:
     return openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key=key or stack.api_key, max_retries=0)
 
 
-def user(text: str) -> list[dict]:
+def user(text: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": text}]
 
 

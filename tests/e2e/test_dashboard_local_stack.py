@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 
 import boto3
 import httpx
@@ -77,7 +78,7 @@ def table_items(stack, logical_id: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def user(local_stack) -> httpx.Client:
+def user(local_stack) -> Iterator[httpx.Client]:
     """A signed-in dashboard user with a default key."""
     token = sign_up_and_in(local_stack)
     client = httpx.Client(

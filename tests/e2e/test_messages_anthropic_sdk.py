@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx2
 import pytest
+from anthropic.types import (
+    Base64ImageSourceParam,
+    MessageContentParam,
+    MessageParam,
+    TextBlock,
+    ThinkingBlock,
+    ToolParam,
+)
 from test_chat_openai_sdk import png
 
-WEATHER = {
+WEATHER: ToolParam = {
     "name": "get_weather",
     "description": "Current weather for a city.",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
@@ -22,8 +30,14 @@ def client(stack: Any, key: str | None = None, **kwargs: Any) -> anthropic.Anthr
     return anthropic.Anthropic(base_url=stack.base_url, api_key=key or stack.api_key, max_retries=0, **kwargs)
 
 
-def user(text: str) -> list[dict]:
+def user(text: str) -> list[MessageParam]:
     return [{"role": "user", "content": text}]
+
+
+def text_of(block: object) -> str:
+    """The text of a content block that is a text block."""
+    assert isinstance(block, TextBlock)
+    return block.text
 
 
 def test_create_with_a_system_prompt(local_stack) -> None:
@@ -35,9 +49,9 @@ def test_create_with_a_system_prompt(local_stack) -> None:
     )
 
     assert message.id.startswith("msg_") and message.model == "kimi-k2" and message.type == "message"
-    assert message.content[0].text.startswith("Simulated reply to: Hello from the Anthropic SDK")
+    assert text_of(message.content[0]).startswith("Simulated reply to: Hello from the Anthropic SDK")
     assert message.stop_reason == "end_turn"
-    assert message.usage.output_tokens == len(message.content[0].text.split())
+    assert message.usage.output_tokens == len(text_of(message.content[0]).split())
     assert message.usage.input_tokens >= 7, "the system prompt is part of the prompt the upstream counted"
 
 
@@ -49,7 +63,7 @@ def test_stream_text_and_final_message_agree(local_stack) -> None:
         final = stream.get_final_message()
 
     assert text.startswith("Simulated reply to: stream me")
-    assert final.content[0].text == text
+    assert text_of(final.content[0]) == text
     assert final.usage.output_tokens == len(text.split())
 
 
@@ -58,7 +72,7 @@ def test_stop_sequences_end_the_message_with_the_sequence(local_stack) -> None:
         model="kimi-k2", max_tokens=200, stop_sequences=["tests"], messages=user("stop early please")
     )
 
-    assert "tests" not in message.content[0].text
+    assert "tests" not in text_of(message.content[0])
     assert message.stop_reason == "stop_sequence" and message.stop_sequence == "tests"
 
 
@@ -80,7 +94,12 @@ def test_tools_round_trip_with_tool_use_and_tool_result(local_stack) -> None:
         tools=[WEATHER],
         messages=[
             *user("Use the tool get_weather for Zagreb"),
-            {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+            {
+                "role": "assistant",
+                "content": cast(
+                    MessageContentParam, [b.model_dump(exclude_none=True) for b in first.content]
+                ),
+            },
             {
                 "role": "user",
                 "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "Sunny, 24 C"}],
@@ -89,7 +108,7 @@ def test_tools_round_trip_with_tool_use_and_tool_result(local_stack) -> None:
     )
 
     assert second.stop_reason == "end_turn"
-    assert "Sunny, 24 C" in second.content[-1].text
+    assert "Sunny, 24 C" in text_of(second.content[-1])
 
 
 def test_thinking_on_a_thinking_model_streams_a_thinking_block(local_stack) -> None:
@@ -102,11 +121,17 @@ def test_thinking_on_a_thinking_model_streams_a_thinking_block(local_stack) -> N
 
     kinds = [b.type for b in message.content]
     assert kinds[0] == "thinking" and "text" in kinds
-    assert message.content[0].thinking
+    first = message.content[0]
+    assert isinstance(first, ThinkingBlock)
+    assert first.thinking
 
 
 def test_a_base64_image(local_stack) -> None:
-    image = {"type": "base64", "media_type": "image/png", "data": base64.b64encode(png(4, 3)).decode()}
+    image: Base64ImageSourceParam = {
+        "type": "base64",
+        "media_type": "image/png",
+        "data": base64.b64encode(png(4, 3)).decode(),
+    }
     message = client(local_stack).messages.create(
         model="kimi-k2.6",
         max_tokens=200,
@@ -118,7 +143,7 @@ def test_a_base64_image(local_stack) -> None:
         ],
     )
 
-    assert message.content[0].text.startswith("Simulated reply to: what is it")
+    assert text_of(message.content[0]).startswith("Simulated reply to: what is it")
 
 
 def test_count_tokens_is_an_estimate(local_stack) -> None:
@@ -137,6 +162,7 @@ def test_errors_are_typed_sdk_exceptions(local_stack) -> None:
         client(local_stack).messages.create(
             model="kimi-k2", max_tokens=10, messages=user("x"), extra_body={"temperature": 1.5}
         )
+    assert isinstance(bad.value.body, dict)
     assert bad.value.body["type"] == "error" and bad.value.body["error"]["type"] == "invalid_request_error"
 
 
@@ -170,5 +196,6 @@ def test_permission_and_rate_limit_errors_for_a_free_key(stack_aws) -> None:
         free.messages.create(model="auto", max_tokens=10, messages=user("bok"))
 
     assert "Pro" in denied.value.message
+    assert isinstance(limited.value.body, dict)
     assert limited.value.body["error"]["type"] == "rate_limit_error"
     assert int(limited.value.response.headers["retry-after"]) > 0

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -37,7 +38,7 @@ def test_sam_validate_lint_is_clean() -> None:
 
 
 def test_cfn_lint_reports_no_error_or_warning() -> None:
-    cfn_lint = shutil.which("cfn-lint", path=str(Path(os.sys.executable).parent))
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
     assert cfn_lint, "cfn-lint is a dev dependency"
     result = run(cfn_lint, "--format", "parseable", "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr

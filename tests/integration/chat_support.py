@@ -18,7 +18,7 @@ import boto3
 import httpx
 import uvicorn
 
-from shared.accounts.models import Account, Consent
+from shared.accounts.models import Account, Consent, Plan
 from shared.adapters import account_store
 from shared.adapters.catalog_store import clear_catalog_cache, write_catalog
 from shared.auth.api_keys import clear_cache
@@ -38,13 +38,13 @@ class TestAccount:
         return balance(self.account_id)
 
 
-def make_account(account_id: str, plan: str, credits: int) -> TestAccount:
+def make_account(account_id: str, plan: Plan, credits: int) -> TestAccount:
     consent = Consent(
         terms_version="t", privacy_version="p", responsible_ai_version="r", accepted_at=now_iso()
     )
     account_store.create_account(
         Account(account_id=account_id, plan=plan, consent=consent, created_at=now_iso())
-    )  # type: ignore[arg-type]
+    )
     if credits:
         grant_credits(account_id, credits, source="admin", reference=f"test-{account_id}", expires_at=None)
     return TestAccount(account_id, issue_key(account_id, "test").raw_key, plan)

@@ -8,10 +8,13 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.reservation_store import reservation_items
 from shared.usage.events import UsageEvent
+
+if TYPE_CHECKING:
+    from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
 
 BALANCE_ITEM, RESERVATION_ITEM = 0, 1
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -23,10 +26,17 @@ def load_event(function: str, name: str) -> dict[str, Any]:
 
 
 class LambdaContext:
+    """A Lambda context with every attribute of mangum's ``LambdaContext`` protocol."""
+
     function_name = "test"
     aws_request_id = "test-request"
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    function_version = "$LATEST"
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "test"
+    identity: LambdaCognitoIdentity | None = None
+    client_context: LambdaMobileClientContext | None = None
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:

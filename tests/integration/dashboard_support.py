@@ -22,6 +22,7 @@ import boto3
 import httpx
 from chat_support import TestAccount, make_account
 
+from shared.accounts.models import Plan
 from shared.adapters import limit_store
 from shared.auth.users import account_id_for_sub
 from shared.limits.buckets import Bucket, LimitFacts, buckets_for
@@ -59,7 +60,7 @@ class User:
         return self.account.plan
 
 
-def make_user(sub: str, plan: str, credits: int = 500) -> User:
+def make_user(sub: str, plan: Plan, credits: int = 500) -> User:
     """A Cognito user's account with consent, credits and a default key."""
     return User(sub, make_account(account_id_for_sub(sub), plan, credits))
 

@@ -88,13 +88,19 @@ def test_a_three_step_run_calls_a_tool_twice_then_answers_and_charges_every_call
     # Then it succeeded after tool call, tool call, answer
     final = run_of(run.run_id)
     steps = steps_of(run.run_id)
+    assert final.reason is not None
     assert final.status == "succeeded" and final.reason.code == "answered"
     assert final.result and final.result.startswith("Simulated reply to:")
     assert [s.outcome for s in steps] == ["tool_called", "tool_called", "answered"]
     assert [s.tool_calls[0].name for s in steps[:2]] == [tool, tool]
     assert all(json.loads(s.tool_calls[0].arguments) == {"input": "sample"} for s in steps[:2])
-    assert all(s.tool_run.output.startswith("Simulated reply to: sample") for s in steps[:2])
-    assert all(s.attempts == 1 and s.model_call.routed_model == "qwen3" for s in steps)
+    assert all(
+        s.tool_run is not None and s.tool_run.output.startswith("Simulated reply to: sample")
+        for s in steps[:2]
+    )
+    assert all(
+        s.attempts == 1 and s.model_call is not None and s.model_call.routed_model == "qwen3" for s in steps
+    )
     # And every model turn and tool run was a normal usage event, charged through the ledger
     assert [s.credits for s in steps] == [2, 2, 1] and final.credits_spent == 5
     events = settle_usage(chat_world)
@@ -164,7 +170,9 @@ def test_a_transient_503_on_step_2_is_retried_after_a_backoff_and_the_run_succee
     assert run_of(run.run_id).status == "succeeded"
     assert [s.outcome for s in steps] == ["tool_called", "tool_called", "answered"]
     assert [s.attempts for s in steps] == [1, 2, 1]
-    assert steps[1].model_call.request_id.endswith("-s2-model-a2"), "the retry took a fresh reservation"
+    retried = steps[1].model_call
+    assert retried is not None
+    assert retried.request_id.endswith("-s2-model-a2"), "the retry took a fresh reservation"
     assert flaky.count == 7
     # And the failed attempt was not charged
     events = settle_usage(chat_world)
@@ -189,11 +197,13 @@ def test_an_upstream_that_keeps_failing_fails_the_run_and_the_dlq_holds_the_mess
 
     # Then the run failed on the last allowed receive, saying why, and the DLQ holds the message
     final = run_of(run.run_id)
+    assert final.reason is not None
     assert final.status == "failed" and final.reason.code == "upstream_unavailable"
     assert final.reason.message.startswith("Step 1 failed 3 times; the last error:")
     assert body_of(parked) == {"run_id": run.run_id, "step": 1}
     assert int(parked["Attributes"]["ApproximateReceiveCount"]) >= 3
     [step] = steps_of(run.run_id)
+    assert step.failure is not None
     assert step.phase == "failed" and step.attempts == 3 and step.failure.code == "upstream_unavailable"
     # And nothing was charged
     settle_usage(chat_world)
@@ -209,6 +219,7 @@ def test_a_permanent_upstream_error_fails_the_run_at_once(chat_world, template, 
 
     final = run_of(run.run_id)
     [step] = steps_of(run.run_id)
+    assert final.reason is not None
     assert final.status == "failed" and final.reason.code == "invalid_request"
     assert "rejected the request" in final.reason.message
     assert step.attempts == 1 and step.outcome == "failed", "a 400 is not retried"
@@ -266,6 +277,7 @@ def test_the_step_budget_stops_a_run_whose_model_still_calls_a_tool(chat_world, 
     # Then the run failed on the step budget, and the tool was not run (nor charged)
     final = run_of(run.run_id)
     [step] = steps_of(run.run_id)
+    assert final.reason is not None
     assert final.status == "failed" and final.reason.code == "step_budget_exhausted"
     assert final.reason.message.startswith(f"Step budget exhausted: the model still called {tool} in step 1")
     assert step.tool_calls and step.tool_run is None
@@ -282,6 +294,7 @@ def test_the_credit_budget_stops_the_run_before_it_overspends(chat_world, templa
 
     final = run_of(run.run_id)
     steps = steps_of(run.run_id)
+    assert final.reason is not None
     assert final.status == "failed" and final.reason.code == "credit_budget_exhausted"
     assert final.reason.message == (
         f"Credit budget exhausted: 3 of 3 credits spent, and running {tool} may cost 1."
@@ -295,7 +308,7 @@ def test_a_next_step_message_lost_to_a_crash_is_sent_by_the_redelivery(
 ) -> None:
     # Given SQS refusing the next step's message once, right after step 1 was recorded
     real_send = agent_queue.send_step
-    refused = []
+    refused: list[int] = []
 
     def send_step_once_refused(run_id: str, step: int) -> None:
         if step == 2 and not refused:
@@ -326,6 +339,7 @@ def test_a_copy_of_a_message_whose_step_is_being_run_waits_for_the_lease(chat_wo
     # When a copy of step 1's message arrives
     with agent_worker(chat_world.aws, template) as agent:
         message = agent.receive()
+        assert message is not None
         result = agent.deliver(message)
         again = agent.receive()
 
@@ -347,7 +361,9 @@ def test_a_tool_uninstalled_mid_run_becomes_an_error_result_and_the_run_goes_on(
     real_tool_turn = worker.tool_turn
 
     async def uninstall_then_run(step) -> None:
-        tools.uninstall(account_store.get_account(ACCOUNT), tool)
+        account = account_store.get_account(ACCOUNT)
+        assert account is not None
+        tools.uninstall(account, tool)
         await real_tool_turn(step)
 
     monkeypatch.setattr(worker, "tool_turn", uninstall_then_run)
@@ -359,8 +375,10 @@ def test_a_tool_uninstalled_mid_run_becomes_an_error_result_and_the_run_goes_on(
     # Then the model read an error instead of an output (uncharged), was offered no tool any more,
     # and answered in step 2
     first, second = steps_of(run.run_id)
+    assert first.tool_run is not None
     assert first.tool_run.is_error and first.tool_run.call is None
     assert first.tool_run.output == f"Error: {tool} is no longer installed."
+    assert second.model_call is not None
     assert second.outcome == "answered" and second.model_call.credits == 1
     final = run_of(run.run_id)
     assert final.status == "succeeded" and final.credits_spent == 2

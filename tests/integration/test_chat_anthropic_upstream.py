@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import cast
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from chat_support import chat_http, chat_http2, install_catalog, queued_usage_events
@@ -100,8 +102,11 @@ def test_passthrough_stream_forwards_the_upstream_events(chat_world, upstream) -
 def test_openai_format_is_translated_to_the_anthropic_upstream(chat_world, upstream) -> None:
     async def go():
         async with chat_http() as http:
+            # The SDK annotates httpx2's client only, and takes an httpx one as well (see _base_client).
             client = openai.AsyncOpenAI(
-                base_url="http://sluice.test/v1", api_key=chat_world.pro.key, http_client=http
+                base_url="http://sluice.test/v1",
+                api_key=chat_world.pro.key,
+                http_client=cast(httpx2.AsyncClient, http),
             )
             return await client.chat.completions.create(
                 model="kimi-k2.6",

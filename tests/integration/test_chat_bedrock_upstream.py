@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import cast
 
 import anthropic
+import httpx2
 import openai
 import pytest
+from anthropic.types import ToolParam
 from chat_support import chat_http, chat_http2, install_catalog, queued_usage_events
 from fakes import bedrock_server as wire
 from fakes.bedrock_server import FakeBedrock
+from openai.types.chat import ChatCompletionFunctionToolParam
 
 from shared.catalog.models import UpstreamRoute
 from shared.providers import registry
@@ -37,8 +41,11 @@ FRAMES = [
         {"usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13}, "metrics": {"latencyMs": 5}},
     ),
 ]
-WEATHER_OPENAI = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
-WEATHER_ANTHROPIC = {"name": "get_weather", "input_schema": {"type": "object"}}
+WEATHER_OPENAI: ChatCompletionFunctionToolParam = {
+    "type": "function",
+    "function": {"name": "get_weather", "parameters": {"type": "object"}},
+}
+WEATHER_ANTHROPIC: ToolParam = {"name": "get_weather", "input_schema": {"type": "object"}}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +56,7 @@ def fake() -> Iterator[tuple[FakeBedrock, str]]:
 
 
 @pytest.fixture
-def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
+def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
     server, base_url = fake
     server.frames, server.delay, server.endless = list(FRAMES), 0.0, False
     server.bodies.clear()
@@ -64,8 +71,11 @@ def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
 def test_openai_stream_from_a_bedrock_route(chat_world, bedrock) -> None:
     async def go():
         async with chat_http() as http:
+            # The SDK annotates httpx2's client only, and takes an httpx one as well (see _base_client).
             client = openai.AsyncOpenAI(
-                base_url="http://sluice.test/v1", api_key=chat_world.pro.key, http_client=http
+                base_url="http://sluice.test/v1",
+                api_key=chat_world.pro.key,
+                http_client=cast(httpx2.AsyncClient, http),
             )
             stream = await client.chat.completions.create(
                 model="kimi-k2.6",

@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from dashboard_support import FakeContext, call_mangum, event_for, sqs_event
 
 from sluice.local.resources import LocalResources
@@ -38,7 +39,7 @@ def queued(aws: LocalResources) -> list[dict]:
     return found
 
 
-def notify(bodies: list[dict]) -> dict:
+def notify(bodies: list[dict]) -> PartialItemFailureResponse:
     from functions.contact_notifier.app import handler
 
     return handler(sqs_event("contact_notifier", "notice_batch", bodies), FakeContext())

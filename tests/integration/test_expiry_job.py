@@ -35,6 +35,13 @@ def ledger_item(account: str, sk: str) -> dict | None:
     return from_item(item) if item else None
 
 
+def state_of(account: str, request_id: str) -> str:
+    """The state of the request's reservation, which exists."""
+    reservation = reservation_store.get_reservation(account, request_id)
+    assert reservation is not None
+    return reservation.state
+
+
 def lot(account: str, reference: str):
     return next(lot for lot in ledger_store.iter_lots(account) if lot.reference == reference)
 
@@ -97,7 +104,8 @@ def test_concurrent_runs_expire_each_lot_exactly_once(aws) -> None:
     assert sum(r.lots_expired for r in runs) == len(accounts)
     for account in accounts:
         assert balance(account) == 3
-        assert ledger_item(account, f"EXP#{lot(account, 'old').lot_id}")["amount"] == 7
+        entry = ledger_item(account, f"EXP#{lot(account, 'old').lot_id}")
+        assert entry is not None and entry["amount"] == 7
         assert ledger_store.balance_counters(account)["expired"] == 7
 
 
@@ -137,7 +145,8 @@ def test_held_credits_of_a_failed_request_expire_on_the_next_run(ddb) -> None:
     assert expire_due_lots(NOW).credits_expired == 3
 
     assert balance(account) == 0
-    assert ledger_item(account, f"EXP#{lot(account, 'old').lot_id}")["amount"] == 10
+    entry = ledger_item(account, f"EXP#{lot(account, 'old').lot_id}")
+    assert entry is not None and entry["amount"] == 10
     assert lot(account, "old").expired_at is not None
 
 
@@ -162,8 +171,8 @@ def test_a_stale_reservation_is_released_once_and_a_fresh_one_is_kept(ddb) -> No
     assert sweep_stale_reservations(NOW) == 0
 
     assert balance(account) == 8
-    assert reservation_store.get_reservation(account, "crashed").state == "released"
-    assert reservation_store.get_reservation(account, "in-flight").state == "open"
+    assert state_of(account, "crashed") == "released"
+    assert state_of(account, "in-flight") == "open"
     assert settle(account, "crashed") is False, "a late usage event for it charges nothing"
 
 

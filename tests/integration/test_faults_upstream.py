@@ -12,7 +12,8 @@ checked on its own and all problems are reported together.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import pytest
 from chat_support import install_catalog, openai_route
@@ -80,7 +81,9 @@ def check_failure(world, path: str, response, logs: LogCapture, statuses: set[in
     return problems
 
 
-def run_faults(world, path: str, logs: LogCapture, cases: list[tuple[str, bool, set[int] | None]]) -> dict:
+def run_faults(
+    world, path: str, logs: LogCapture, cases: Sequence[tuple[str, bool, set[int] | None]]
+) -> dict:
     problems: dict[str, list[str]] = {}
     for fault, stream, statuses in cases:
         text = f"[sim:fault={fault};hang_seconds=5] tell me something"
@@ -119,16 +122,19 @@ def test_upstream_failures_after_the_first_byte(chat_world, logs, path) -> None:
 def _answer_text(path: str, response) -> str:
     """The answer's text, from JSON that is UTF-8 and standard (no lone surrogate, no NaN)."""
     raw = response.content.decode("utf-8")  # raises if the gateway sent what is not UTF-8
-    strict = {"parse_constant": lambda name: pytest.fail(f"{name} in the answer")}
+
+    def no_constant(name: str) -> NoReturn:
+        pytest.fail(f"{name} in the answer")
+
     if not response.headers["content-type"].startswith("text/event-stream"):
-        body = json.loads(raw, **strict)
+        body = json.loads(raw, parse_constant=no_constant)
         return (
             body["content"][0]["text"]
             if path.endswith("/messages")
             else body["choices"][0]["message"]["content"]
         )
     datas = [line[len("data: ") :] for line in raw.splitlines() if line.startswith("data: ")]
-    events = [json.loads(d, **strict) for d in datas if d != "[DONE]"]
+    events = [json.loads(d, parse_constant=no_constant) for d in datas if d != "[DONE]"]
     if path.endswith("/messages"):
         return "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
     return "".join((c["choices"][0]["delta"].get("content") or "") for c in events if c.get("choices"))

@@ -8,6 +8,7 @@ import logging
 import random
 import re
 import string
+from typing import Any
 
 import pytest
 from accounts_support import (
@@ -84,7 +85,7 @@ def test_raw_keys_are_nowhere_in_tables_queues_logs_or_later_responses(
     # botocore logs every request it sends at DEBUG: a raw key sent to AWS would show up here.
     caplog.set_level(logging.DEBUG)
     keys = [create_key(name=f"k{i}") for i in range(3)]
-    responses = []
+    responses: list[tuple[Any, ...]] = []
     for key in keys:
         responses.append(call_catalog({"Authorization": f"Bearer {key['key']}"}))
         responses.append(call_catalog({"X-API-Key": key["key"]}))

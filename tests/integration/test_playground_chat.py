@@ -21,6 +21,7 @@ from dashboard_support import (
     streamed_text,
 )
 
+from shared.accounts.models import Plan
 from shared.adapters import key_store
 from shared.keys.service import revoke_key
 from shared.limits.buckets import LimitFacts
@@ -104,7 +105,7 @@ def test_the_session_history_and_system_prompt_are_sent_as_context() -> None:
 @pytest.mark.parametrize(
     ("sub", "plan", "chars"), [(ADA, "free", 8_000), (BOB, "pro", 24_000)], ids=["free", "pro"]
 )
-def test_message_and_system_prompt_limits_by_plan(chat_world, sub: str, plan: str, chars: int) -> None:
+def test_message_and_system_prompt_limits_by_plan(chat_world, sub: str, plan: Plan, chars: int) -> None:
     user = make_user(sub, plan, credits=50)
     token = playground_token(sub)
     session = new_session(token)
@@ -171,7 +172,7 @@ def test_an_upstream_failure_keeps_nothing_and_charges_nothing(chat_world) -> No
 @pytest.mark.parametrize(
     ("sub", "plan", "limit"), [(ADA, "free", 24), (BOB, "pro", 120)], ids=["free", "pro"]
 )
-def test_playground_chat_row_per_user(sub: str, plan: str, limit: int) -> None:
+def test_playground_chat_row_per_user(sub: str, plan: Plan, limit: int) -> None:
     user = make_user(sub, plan, credits=50)
     token = playground_token(sub)
     session = new_session(token)

@@ -20,6 +20,7 @@ from dashboard_support import (
     preload,
 )
 
+from shared.accounts.models import Plan
 from shared.limits.buckets import LimitFacts
 from shared.playground import sessions
 from shared.playground.models import Session
@@ -194,7 +195,7 @@ ROWS = [
 @pytest.mark.parametrize(
     ("route", "endpoint", "limiter", "plan", "limit"), ROWS, ids=[f"{r[1]}-{r[3]}" for r in ROWS]
 )
-def test_session_rows(route: str, endpoint: str, limiter: str, plan: str, limit: int) -> None:
+def test_session_rows(route: str, endpoint: str, limiter: str, plan: Plan, limit: int) -> None:
     user = make_user(ADA if plan == "free" else BOB, plan)
     token = playground_token(user.sub)
     session_id = new_session(token)["id"]

@@ -25,6 +25,7 @@ from dashboard_support import (
     preload,
 )
 
+from shared.accounts.models import Plan
 from shared.adapters.playground_secret import LOCAL_DEV_SECRET
 from shared.limits.buckets import LimitFacts
 from shared.playground.token import issue_token, verify_token
@@ -138,7 +139,7 @@ def test_verification_is_pure_and_strict() -> None:
     [("ip", "free", 24), ("ip", "pro", 24), ("user", "free", 24), ("user", "pro", 120)],
     ids=["ip-free", "ip-pro", "user-free", "user-pro"],
 )
-def test_token_rows(limiter: str, plan: str, limit: int) -> None:
+def test_token_rows(limiter: str, plan: Plan, limit: int) -> None:
     user = make_user(ADA if plan == "free" else BOB, plan)
     fresh_window()
     preload(

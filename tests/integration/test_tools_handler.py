@@ -24,6 +24,7 @@ from dashboard_support import (
     streamed_text,
 )
 
+from shared.accounts.models import Plan
 from shared.adapters import key_store
 from shared.keys.service import issue_key, revoke_key
 
@@ -114,7 +115,7 @@ def test_install_a_custom_tool_from_its_sample_event() -> None:
 
 
 @pytest.mark.parametrize(("sub", "plan", "cap"), [(ADA, "free", 4096), (BOB, "pro", 8192)])
-def test_max_output_tokens_over_the_plan_cap_is_400_naming_the_cap(sub: str, plan: str, cap: int) -> None:
+def test_max_output_tokens_over_the_plan_cap_is_400_naming_the_cap(sub: str, plan: Plan, cap: int) -> None:
     make_user(sub, plan)
     tool = install(sub)
     params = {"tool_id": tool["id"]}

@@ -22,6 +22,7 @@ from dashboard_support import (
     preload,
 )
 
+from shared.accounts.models import Plan
 from shared.adapters import key_store
 from shared.limits.buckets import LimitFacts
 
@@ -40,7 +41,7 @@ def tools(name: str, **kwargs):
 
 
 @pytest.mark.parametrize(("limiter", "plan", "limit"), ROWS, ids=[f"{r[0]}-{r[1]}" for r in ROWS])
-def test_tool_proxy_rows(chat_world, limiter: str, plan: str, limit: int) -> None:
+def test_tool_proxy_rows(chat_world, limiter: str, plan: Plan, limit: int) -> None:
     user = make_user(ADA if plan == "free" else BOB, plan, credits=100)
     tool = tools("install_starter_tool", sub=user.sub, body={"starter_id": "seo-meta-description"}).json()
     [key] = key_store.list_account_keys(user.account_id)

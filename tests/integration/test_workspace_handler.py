@@ -19,6 +19,7 @@ from dashboard_support import (
     streamed_text,
 )
 
+from shared.accounts.models import Plan
 from shared.adapters import key_store
 from shared.keys.service import revoke_key
 from shared.limits.buckets import LimitFacts
@@ -99,7 +100,7 @@ def test_body_over_the_free_plan_limit_is_413() -> None:
 @pytest.mark.parametrize(
     ("sub", "plan", "limit"), [(ADA, "free", 36), (BOB, "pro", 180)], ids=["free", "pro"]
 )
-def test_internal_chat_row_per_user_and_ip(chat_world, sub: str, plan: str, limit: int) -> None:
+def test_internal_chat_row_per_user_and_ip(chat_world, sub: str, plan: Plan, limit: int) -> None:
     user = make_user(sub, plan, credits=100)
     fresh_window()
     preload(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -15,10 +18,17 @@ def load_event(function: str, name: str) -> dict[str, Any]:
 
 
 class FakeContext:
+    """A Lambda context with every attribute of mangum's ``LambdaContext`` protocol."""
+
     function_name = "test"
     aws_request_id = "test-request"
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    function_version = "$LATEST"
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "test"
+    identity: LambdaCognitoIdentity | None = None
+    client_context: LambdaMobileClientContext | None = None
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:

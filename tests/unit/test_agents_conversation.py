@@ -21,6 +21,7 @@ from shared.chat.canonical import (
     Choice,
     Role,
     Text,
+    Tool,
     ToolCall,
     ToolChoiceMode,
     ToolResult,
@@ -91,6 +92,13 @@ def done_step(number: int, output: str = "An old silent pond", calls: int = 1) -
     )
 
 
+def note(step: int, budget: int) -> str:
+    """``step_note`` for a step that has a note."""
+    text = step_note(step, budget)
+    assert text is not None
+    return text
+
+
 def test_the_first_step_is_the_goal_with_the_tools_offered_one_call_at_a_time() -> None:
     request = step_request(run(), [tool()], [], 1)
 
@@ -98,9 +106,11 @@ def test_the_first_step_is_the_goal_with_the_tools_offered_one_call_at_a_time() 
     assert request.messages[0].parts == (Text("Write a haiku with the tool."),)
     assert "at most 3" in request.system[0].text
     [function] = request.tools
+    assert isinstance(function, Tool) and function.parameters is not None
     assert function.name == TOOL and function.description == "Haiku. Writes haiku."
     assert function.parameters["required"] == ["input"]
     assert function.parameters["properties"]["input"]["description"] == "A topic."
+    assert request.tool_choice is not None
     assert request.tool_choice.mode is ToolChoiceMode.AUTO and request.parallel_tool_calls is False
 
 
@@ -112,7 +122,7 @@ def test_later_steps_replay_each_turn_with_its_tool_result_and_the_budget_note()
     assert assistant.parts == (Text("Calling the tool."), ToolCall("c1-0", TOOL, '{"input": "ponds"}'))
     assert results.role is Role.USER
     assert results.parts[0] == ToolResult("c1-0", (Text("An old silent pond"),))
-    assert results.parts[1] == Text(step_note(2, 3))
+    assert results.parts[1] == Text(note(2, 3))
     wire = request_to_openai(request)
     assert [m["role"] for m in wire["messages"]] == ["system", "user", "assistant", "tool", "user"]
     assert wire["parallel_tool_calls"] is False
@@ -120,11 +130,11 @@ def test_later_steps_replay_each_turn_with_its_tool_result_and_the_budget_note()
 
 def test_the_budget_notes_ask_for_the_final_answer_on_the_last_step_only() -> None:
     assert step_note(1, 3) is None
-    assert "call a tool" in step_note(2, 3)
+    assert "call a tool" in note(2, 3)
     assert step_note(3, 3) == "Step 3 of 3, the last one: reply with the final answer now."
-    assert "tool" not in step_note(3, 3)
+    assert "tool" not in note(3, 3)
     only = step_request(run(step_budget=1), [tool()], [], 1)
-    assert only.messages[0].parts[-1] == Text(step_note(1, 1))
+    assert only.messages[0].parts[-1] == Text(note(1, 1))
 
 
 def test_extra_calls_get_an_error_result_and_long_outputs_are_cut() -> None:
@@ -132,6 +142,7 @@ def test_extra_calls_get_an_error_result_and_long_outputs_are_cut() -> None:
     request = step_request(run(), [tool()], [done_step(1, output=long, calls=2)], 2)
 
     first, second, _note = request.messages[2].parts
+    assert isinstance(first, ToolResult)
     assert first.content == (Text("x" * TOOL_OUTPUT_CHARS),)
     assert second == ToolResult("c1-1", (Text(ONE_CALL_PER_STEP),), is_error=True)
 

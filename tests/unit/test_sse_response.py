@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from starlette.types import Message
 
 from shared.chat.sse import FLUSH
 from shared.http.sse_response import FLUSH_FRAMES, SseResponse
@@ -14,9 +15,9 @@ from shared.http.sse_response import FLUSH_FRAMES, SseResponse
 
 class Client:
     def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[Message] = []
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         self.messages.append(message)
 
     @property
@@ -66,7 +67,7 @@ def test_a_failing_body_stops_the_writer_and_sends_no_end() -> None:
     async def run() -> set[asyncio.Task[Any]]:
         with pytest.raises(RuntimeError):
             await SseResponse(body())(scope(), never_disconnects, client.send)
-        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+        return asyncio.all_tasks() - {asyncio.current_task()}
 
     assert asyncio.run(run()) == set(), "no writer task left behind"
     assert client.writes == [b"a"]
@@ -132,7 +133,7 @@ def test_a_client_that_leaves_cancels_the_body_and_the_response_ends_quietly() -
         gone.set()
         await asyncio.wait_for(response, 2)  # returns: the disconnect is not an error
         assert cancelled.is_set()
-        return response.cancelling(), asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+        return response.cancelling(), asyncio.all_tasks() - {asyncio.current_task()}
 
     assert asyncio.run(run()) == (0, set())
     assert client.writes == [b"a"]
@@ -143,7 +144,7 @@ def test_a_disconnect_after_the_last_frame_cancels_nothing() -> None:
     client = Client()
     complete = asyncio.Event()
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         await client.send(message)
         if message.get("more_body") is False:
             complete.set()
@@ -190,7 +191,7 @@ def test_the_start_leaves_in_the_same_turn_as_first_frames_that_are_ready() -> N
     async def run() -> None:
         turns = Turns()
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Message) -> None:
             sent.append((turns.now, message["type"]))
 
         await SseResponse(body())(scope(), never_disconnects, send)

@@ -81,7 +81,7 @@ def outcome(feed: Any, item: Any) -> list[ev.StreamEvent] | str | None:
     return None if events is None else list(events)
 
 
-def by_text(parser: OpenAIChunkParser, text: str) -> list[ev.StreamEvent] | str:
+def by_text(parser: OpenAIChunkParser, text: str) -> list[ev.StreamEvent] | str | None:
     """What the provider does: ``feed_json``, and ``feed`` on the decoded chunk when it declines."""
     events = outcome(parser.feed_json, text)
     return events if events is not None else outcome(parser.feed, json.loads(text))

@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 import pytest
-from fakes.scripted_http import CHUNKED_HEAD, Server, chunk, ok, serving
+from fakes.scripted_http import CHUNKED_HEAD, Answer, Server, chunk, ok, serving
 
 
 def test_the_shared_upstream_client_sends_no_cookie_an_answer_set() -> None:
@@ -39,7 +39,7 @@ def test_prepared_requests_send_what_client_post_sent_and_keep_the_connection() 
 
     async def main() -> tuple[Server, list[bytes], bytes]:
         stream = CHUNKED_HEAD + chunk(b"data: one\n\n") + chunk(b"data: two\n\n") + b"0\r\n\r\n"
-        answers = [ok(b'{"a":1}', b"set-cookie: s=1")], [stream], [ok(b'{"b":2}')]
+        answers: tuple[Answer, ...] = [ok(b'{"a":1}', b"set-cookie: s=1")], [stream], [ok(b'{"b":2}')]
         async with serving(*answers) as server:
             client = upstream_client()
             url = httpx.URL(f"{server.url}/v1/chat/completions")
