@@ -140,9 +140,14 @@ def _reservation(call: ChatCall, cost: int, balance: int | None = None) -> list[
     )
 
 
+def needs_status_read(call: ChatCall) -> bool:
+    """Whether the headers' counts and balance must be read: not when the admission stated them
+    (``admit_call``), as a warm instance's admissions do."""
+    return call.admission is not None and call.balance_after is None
+
+
 async def read_status(call: ChatCall) -> None:
-    """Counts and balance after admission, for the response headers (overlaps the upstream call).
-    Nothing to read when the admission stated them (``admit_call``)."""
+    """Counts and balance after admission, for the response headers (overlaps the upstream call)."""
     admission = call.admission
     if admission is None or call.balance_after is not None:
         return

@@ -21,7 +21,7 @@ from shared.chat.canonical import ChatRequest, ChatResponse
 from shared.errors import SluiceError
 from shared.gateway import router
 from shared.gateway.accounting import Outcome, finish
-from shared.gateway.call import ChatCall, admit_call, prepare, read_status
+from shared.gateway.call import ChatCall, admit_call, needs_status_read, prepare, read_status
 from shared.gateway.images import has_images, inline_images
 from shared.gateway.passthrough import PassthroughProvider
 from shared.gateway.router import ProviderFor
@@ -94,11 +94,11 @@ async def execute_call(
         if building is not None:
             building.cancel()  # refused before the build ran: nothing to build
         raise
-    status = asyncio.create_task(read_status(call))
+    status = asyncio.create_task(read_status(call)) if needs_status_read(call) else None
     try:
         upstream_request = await inline_images(call.request)
     except SluiceError as error:
-        await asyncio.gather(status, finish(call, Outcome(error=error)))
+        await _settle(call, Outcome(error=error), status)
         raise
     if call.request.stream:
         return await _stream(call, upstream_request, fmt, status, ahead)
@@ -109,7 +109,7 @@ async def _complete(
     call: ChatCall,
     upstream_request: ChatRequest,
     fmt: ChatFormat,
-    status: asyncio.Task[None],
+    status: asyncio.Task[None] | None,
     ahead: router.FirstRequest | None,
 ) -> Response:
     outcome = Outcome()
@@ -125,9 +125,17 @@ async def _complete(
         outcome.error = error
         raise
     finally:
-        await asyncio.gather(status, finish(call, outcome))
+        await _settle(call, outcome, status)
     body = fmt.render(answer, target.entry.id)
     return UpstreamJSONResponse(body, headers=success_headers(call, target.entry.id))
+
+
+async def _settle(call: ChatCall, outcome: Outcome, status: asyncio.Task[None] | None) -> None:
+    """Account for the call, with the headers' read (if one was needed) awaited alongside."""
+    if status is None:
+        await finish(call, outcome)
+    else:
+        await asyncio.gather(status, finish(call, outcome))
 
 
 def _providers(call: ChatCall) -> ProviderFor:
@@ -139,15 +147,16 @@ async def _stream(
     call: ChatCall,
     upstream_request: ChatRequest,
     fmt: ChatFormat,
-    status: asyncio.Task[None],
+    status: asyncio.Task[None] | None,
     ahead: router.FirstRequest | None,
 ) -> Response:
     try:
         task = await start_stream(call, upstream_request, _providers(call), ahead)
     except SluiceError as error:
-        await asyncio.gather(status, finish(call, Outcome(error=error)))
+        await _settle(call, Outcome(error=error), status)
         raise
-    await status
+    if status is not None:
+        await status
     body = relay(call, task, lambda model: fmt.stream_renderer(call.request, model))
     return SseResponse(
         body,
