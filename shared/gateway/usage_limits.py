@@ -14,6 +14,7 @@ from shared.chat.canonical import (
     ChatRequest,
     Message,
     Reasoning,
+    ReasoningConfig,
     Refusal,
     Role,
     Text,
@@ -99,5 +100,17 @@ def clamp_max_tokens(
     if request.max_tokens is None:
         return replace(request, max_tokens=cap), None
     if request.max_tokens > cap:
-        return replace(request, max_tokens=cap), cap
+        reasoning = _fit_budget(request.reasoning, request.max_tokens, cap)
+        return replace(request, max_tokens=cap, reasoning=reasoning), cap
     return request, None
+
+
+def _fit_budget(reasoning: ReasoningConfig | None, asked: int, cap: int) -> ReasoningConfig | None:
+    """A thinking budget that no longer fits under the clamped ``max_tokens`` keeps its share of it.
+
+    Anthropic (and Claude on Bedrock) refuse ``budget_tokens >= max_tokens``: Claude Code's 32000
+    with a 16000 budget, clamped to 8192, would otherwise fail upstream; it goes up as 4096.
+    """
+    if reasoning is None or reasoning.budget_tokens is None or reasoning.budget_tokens < cap:
+        return reasoning
+    return replace(reasoning, budget_tokens=min(reasoning.budget_tokens * cap // asked, cap - 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from shared.chat.canonical import (
@@ -9,13 +11,15 @@ from shared.chat.canonical import (
     Image,
     Message,
     Reasoning,
+    ReasoningConfig,
     Role,
     Text,
+    ThinkingMode,
     ToolCall,
     ToolResult,
 )
 from shared.errors import InvalidRequest, RequestTooLarge
-from shared.gateway.usage_limits import check_body_size, check_content, message_chars
+from shared.gateway.usage_limits import check_body_size, check_content, clamp_max_tokens, message_chars
 
 
 def request(*messages: Message) -> ChatRequest:
@@ -83,3 +87,25 @@ def test_body_size_limit(plan, limit) -> None:
 def test_an_unknown_plan_gets_the_free_limits() -> None:
     with pytest.raises(InvalidRequest):
         check_content(request(user(Text("a" * 8_001))), "trial")
+
+
+@pytest.mark.parametrize(
+    ("asked", "budget", "sent_budget"),
+    [
+        (32_000, 16_000, 4_000),  # half of what was asked stays half of the cap
+        (32_000, 31_999, 7_999),  # all but one token: the most the cap allows
+        (32_000, 2_048, 2_048),  # still under the cap: untouched
+    ],
+)
+def test_a_clamp_keeps_the_thinking_budget_under_max_tokens(asked, budget, sent_budget) -> None:
+    asking = replace(
+        request(user(Text("think"))),
+        max_tokens=asked,
+        reasoning=ReasoningConfig(mode=ThinkingMode.ENABLED, budget_tokens=budget),
+    )
+
+    clamped, cap = clamp_max_tokens(asking, "pro", 8_000)
+
+    assert cap == clamped.max_tokens == 8_000
+    assert clamped.reasoning is not None and clamped.reasoning.budget_tokens == sent_budget
+    assert clamped.reasoning.budget_tokens < clamped.max_tokens
