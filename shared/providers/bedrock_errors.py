@@ -72,11 +72,14 @@ def client_error_failure(response: Mapping[str, Any]) -> UpstreamCallFailed:
 
 def upstream_failure(exc: BaseException) -> UpstreamCallFailed | None:
     """What a boto3 call or a stream read raised, classified; None for anything else (a bug)."""
+    from botocore import eventstream
     from botocore import exceptions as boto
     from urllib3 import exceptions as http
 
     if isinstance(exc, UpstreamCallFailed):
         return exc
+    if isinstance(exc, eventstream.ParserError):  # a frame that fails its CRC or its header rules
+        return UpstreamCallFailed("upstream sent a malformed stream event", retryable=True)
     if isinstance(exc, boto.ClientError):
         return client_error_failure(exc.response)
     if isinstance(exc, boto.ReadTimeoutError | boto.ConnectTimeoutError | http.TimeoutError):

@@ -508,3 +508,12 @@ def test_network_and_local_botocore_errors() -> None:
     assert no_credentials is not None and no_credentials.retryable
     assert bad_params is not None and not bad_params.retryable
     assert upstream_failure(ValueError("a bug")) is None
+
+
+def test_a_malformed_event_stream_frame_is_a_retryable_failure() -> None:
+    from botocore.eventstream import ChecksumMismatch
+
+    failure = upstream_failure(ChecksumMismatch(0x1234, 0x5678))
+
+    assert failure is not None and failure.retryable
+    assert "malformed stream event" in str(failure)
