@@ -77,7 +77,7 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
         "metadata": {"user_id": req.user} if req.user is not None else None,
         "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
         "tool_choice": _tool_choice(req),
-        "thinking": _thinking(req.reasoning),
+        "thinking": _thinking(req.reasoning, req.extras_format),
         "output_config": _output_config(req) or None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
@@ -224,11 +224,13 @@ def _tool_choice(req: ChatRequest) -> Json | None:
     return rendered
 
 
-def _thinking(config: ReasoningConfig | None) -> Json | None:
+def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
     if config is None:
         return None
     if config.mode is None:
-        return {"type": "disabled"} if config.effort is ReasoningEffort.NONE else None
+        if config.effort is ReasoningEffort.NONE:
+            return {"type": "disabled"}
+        return effort_thinking(config, source)
     if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
         raise InvalidRequest(
             f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
@@ -241,6 +243,16 @@ def _thinking(config: ReasoningConfig | None) -> Json | None:
     if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
         thinking["display"] = config.display
     return thinking
+
+
+def effort_thinking(config: ReasoningConfig, source: WireFormat | None) -> Json | None:
+    """OpenAI's ``reasoning_effort`` asks for reasoning at that effort; Claude thinks only when
+    ``thinking`` says so (``output_config.effort`` alone sets how much it spends, not whether it
+    thinks), so an OpenAI client's effort also turns adaptive thinking on. An Anthropic client's
+    effort without ``thinking`` stays as it sent it."""
+    if source is WireFormat.OPENAI and config.effort is not None:
+        return {"type": ThinkingMode.ADAPTIVE.value}
+    return None
 
 
 def _output_config(req: ChatRequest) -> Json:

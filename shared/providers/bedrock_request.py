@@ -22,6 +22,7 @@ from shared.chat.canonical import (
     Part,
     Reasoning,
     ReasoningConfig,
+    ReasoningEffort,
     RedactedReasoning,
     Refusal,
     ResponseFormat,
@@ -35,8 +36,15 @@ from shared.chat.canonical import (
     ToolChoiceMode,
     ToolReference,
     ToolResult,
+    WireFormat,
 )
-from shared.chat.to_anthropic import EFFORT_TO_ANTHROPIC, EMPTY_SCHEMA, MAX_TEMPERATURE, tool_input
+from shared.chat.to_anthropic import (
+    EFFORT_TO_ANTHROPIC,
+    EMPTY_SCHEMA,
+    MAX_TEMPERATURE,
+    effort_thinking,
+    tool_input,
+)
 from shared.errors import InvalidRequest
 
 type Json = dict[str, Any]
@@ -251,15 +259,17 @@ def _model_fields(req: ChatRequest) -> Json:
     fields: Json = {}
     if req.sampling.top_k is not None:
         fields["top_k"] = req.sampling.top_k
-    thinking = _thinking(req.reasoning)
+    thinking = _thinking(req.reasoning, req.extras_format)
     if thinking is not None:
         fields["thinking"] = thinking
     return fields
 
 
-def _thinking(config: ReasoningConfig | None) -> Json | None:
-    if config is None or config.mode is None:
+def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
+    if config is None:
         return None
+    if config.mode is None:
+        return None if config.effort is ReasoningEffort.NONE else effort_thinking(config, source)
     if config.mode is ThinkingMode.ENABLED and config.budget_tokens is None:
         raise InvalidRequest(
             "thinking.budget_tokens is required to enable thinking on this model.",

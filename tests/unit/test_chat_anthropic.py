@@ -444,3 +444,17 @@ def test_stop_sequence_is_reported() -> None:
 def test_anthropic_ids_are_random() -> None:
     ids = {new_anthropic_id() for _ in range(100)}
     assert len(ids) == 100 and all(i.startswith("msg_") for i in ids)
+
+
+def test_an_openai_clients_reasoning_effort_turns_adaptive_thinking_on() -> None:
+    """OpenAI's ``reasoning_effort`` asks for reasoning; Claude thinks only when ``thinking`` says so."""
+    openai_effort = request_to_anthropic(
+        from_openai({"messages": [{"role": "user", "content": "q"}], "reasoning_effort": "high"}),
+        default_max_tokens=64,
+    )
+    anthropic_effort = request_to_anthropic(parse(body(output_config={"effort": "high"})))
+
+    assert openai_effort["thinking"] == {"type": "adaptive"}
+    assert openai_effort["output_config"] == {"effort": "high"}
+    assert "thinking" not in anthropic_effort, "an Anthropic client's effort alone stays effort alone"
+    assert anthropic_effort["output_config"] == {"effort": "high"}

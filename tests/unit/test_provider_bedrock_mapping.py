@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,6 +45,7 @@ from shared.chat.canonical import (
     ToolReference,
     ToolResult,
     Usage,
+    WireFormat,
 )
 from shared.errors import InvalidRequest, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from shared.providers.base import UpstreamCallFailed
@@ -508,6 +510,21 @@ def test_network_and_local_botocore_errors() -> None:
     assert no_credentials is not None and no_credentials.retryable
     assert bad_params is not None and not bad_params.retryable
     assert upstream_failure(ValueError("a bug")) is None
+
+
+def test_an_openai_clients_reasoning_effort_turns_adaptive_thinking_on() -> None:
+    req = chat(
+        user(Text("Hi")),
+        reasoning=ReasoningConfig(effort=ReasoningEffort.HIGH),
+        extras_format=WireFormat.OPENAI,
+    )
+
+    kwargs = request_to_converse(req)
+    from_anthropic = request_to_converse(replace(req, extras_format=WireFormat.ANTHROPIC))
+
+    assert kwargs["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
+    assert kwargs["outputConfig"] == {"effort": "high"}
+    assert "additionalModelRequestFields" not in from_anthropic
 
 
 def test_a_malformed_event_stream_frame_is_a_retryable_failure() -> None:
