@@ -1,4 +1,5 @@
-"""The upstream simulator: an OpenAI-compatible server that stands in for a real model server.
+"""The upstream simulator: a server that stands in for a real model server, speaking OpenAI Chat
+Completions, the Anthropic Messages API (``anthropic``) and Bedrock Converse (``bedrock``).
 
 It answers deterministically (see ``replies`` and ``tokens``), streams at a configurable token
 rate, answers tool calls, and injects faults on request (see ``faults`` and ``controls``), so the

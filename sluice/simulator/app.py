@@ -1,13 +1,14 @@
 """The upstream simulator as a Starlette app: an OpenAI-compatible server for offline use and tests.
 
-Routes: ``GET /health``, ``GET /v1/models``, ``POST /v1/chat/completions`` (streaming or not).
+Routes: ``GET /health``, ``GET /v1/models``, ``POST /v1/chat/completions`` (streaming or not),
+``POST /v1/messages`` (Anthropic's Messages API, see ``anthropic``),
+``POST /model/{modelId}/converse`` and ``/converse-stream`` (Amazon Bedrock, see ``bedrock``).
 Every response carries ``x-sluice-simulator: 1``; nothing here pretends to be a real model.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -17,9 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from sluice.simulator.anthropic import AnthropicMessages
+from sluice.simulator.bedrock import BedrockConverse
 from sluice.simulator.config import SimulatorConfig
 from sluice.simulator.controls import Controls, read_controls
 from sluice.simulator.faults import HTTP_FAULTS, NOT_JSON_BODY, FailureCounter, FaultName, with_half_emoji
+from sluice.simulator.frontends import CLIENT_CLOSED, read_json
 from sluice.simulator.pacing import Timing, faulty_json_body, pause, sse_body
 from sluice.simulator.plan import CompletionPlan, plan_completion
 from sluice.simulator.render import completion_body, stream_steps
@@ -34,7 +38,6 @@ from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 OWNER = "sluice-simulator"
 MODELS_CREATED = 1_700_000_000
-CLIENT_CLOSED = 499
 NO_CACHE = {"cache-control": "no-cache"}
 _BODY_FAULTS = {FaultName.HANG_AFTER_FIRST, FaultName.RESET_MID_STREAM}
 
@@ -46,6 +49,12 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route("/health", simulator.health, methods=["GET"]),
         Route("/v1/models", simulator.models, methods=["GET"]),
         Route("/v1/chat/completions", simulator.chat_completions, methods=["POST"]),
+        Route(
+            "/v1/messages",
+            AnthropicMessages(config, simulator.failures, simulator.timing).create,
+            methods=["POST"],
+        ),
+        *BedrockConverse(simulator.failures, simulator.timing).routes(),
     ]
     return Starlette(
         routes=routes,
@@ -75,7 +84,7 @@ class _Simulator:
         if (denied := self._deny(request)) is not None:
             return denied
         try:
-            chat = ChatRequest.model_validate(await _read_json(request))
+            chat = ChatRequest.model_validate(await read_json(request))
             controls = read_controls(request.headers, chat.last_user_text())
             plan = plan_completion(chat)
             fault = controls.active_fault(self.failures)
@@ -95,7 +104,7 @@ class _Simulator:
     ) -> Response:
         if fault in HTTP_FAULTS:
             return fault_response(HTTP_FAULTS[fault])
-        timing = self._timing(controls)
+        timing = self.timing(controls)
         if fault is FaultName.HANG and await pause(request, timing.hang_seconds):
             return Response(status_code=CLIENT_CLOSED)
         if fault is FaultName.INVALID_JSON or (fault is FaultName.MALFORMED_SSE and not chat.stream):
@@ -106,7 +115,7 @@ class _Simulator:
             return StreamingResponse(body, media_type="text/event-stream", headers=NO_CACHE)
         return await _complete(request, plan, timing, fault)
 
-    def _timing(self, controls: Controls) -> Timing:
+    def timing(self, controls: Controls) -> Timing:
         rate = self.config.token_rate if controls.token_rate is None else controls.token_rate
         hang = self.config.default_hang_seconds if controls.hang_seconds is None else controls.hang_seconds
         return Timing(token_delay=1 / rate if rate else 0.0, hang_seconds=hang)
@@ -138,10 +147,3 @@ async def _complete(
             faulty_json_body(request, encoded, timing, fault), media_type="application/json"
         )
     return Response(encoded, media_type="application/json")
-
-
-async def _read_json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except ValueError as error:
-        raise InvalidRequest(f"request body is not valid JSON: {error}") from error

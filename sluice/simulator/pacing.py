@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -16,6 +16,19 @@ MALFORMED_EVENT = b"data: {not json\n\n"
 
 class SimulatedConnectionReset(ConnectionResetError):
     """Raised inside a response body so that the server drops the connection mid-response."""
+
+
+@dataclass(frozen=True)
+class SseFraming:
+    """How one protocol writes its stream: each event, what ends the stream, and the broken event
+    ``malformed_sse`` sends (framed so that the protocol's clients try to parse it)."""
+
+    encode: Callable[[Chunk], bytes]
+    ending: bytes
+    malformed: bytes
+
+
+OPENAI_SSE = SseFraming(encode=sse_event, ending=sse_event("[DONE]"), malformed=MALFORMED_EVENT)
 
 
 @dataclass(frozen=True)
@@ -40,26 +53,32 @@ async def pause(request: Request, seconds: float) -> bool:
 
 
 async def sse_body(
-    request: Request, steps: list[list[Chunk]], timing: Timing, fault: FaultName | None
+    request: Request,
+    steps: list[list[Chunk]],
+    timing: Timing,
+    fault: FaultName | None,
+    framing: SseFraming = OPENAI_SSE,
 ) -> AsyncIterator[bytes]:
-    """The SSE stream: one step per token interval, then ``data: [DONE]``, unless a fault hits."""
+    """The SSE stream: one step per token interval, then the ending (OpenAI's ``data: [DONE]``),
+    unless a fault hits."""
     half_emoji = fault is FaultName.LONE_SURROGATE
     for position, step in enumerate(steps):
         if position and timing.token_delay:
             await asyncio.sleep(timing.token_delay)
-        data = b"".join(sse_event(chunk) for chunk in step)
+        data = b"".join(framing.encode(chunk) for chunk in step)
         if half_emoji:
             marked = with_half_emoji(data)
             half_emoji, data = marked == data, marked
         yield data
         if position == 0 and fault is FaultName.MALFORMED_SSE:
-            yield MALFORMED_EVENT
+            yield framing.malformed
         hangs = position == 0 and fault is FaultName.HANG_AFTER_FIRST
         if hangs and await pause(request, timing.hang_seconds):
             return
         if fault is FaultName.RESET_MID_STREAM and position + 1 == RESET_AFTER_STEPS:
             raise SimulatedConnectionReset("simulated reset_mid_stream")
-    yield sse_event("[DONE]")
+    if framing.ending:
+        yield framing.ending
 
 
 async def faulty_json_body(
