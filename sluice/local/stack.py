@@ -31,6 +31,15 @@ LOCAL_AWS_ENV = {
 }
 
 
+def _aws_endpoints(moto_endpoint: str, sim_port: int) -> dict[str, str]:
+    """moto for every AWS service but Bedrock Runtime, which the simulator speaks (Converse and
+    ConverseStream), so that a catalog route with ``provider: bedrock`` works offline."""
+    return {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": f"http://127.0.0.1:{sim_port}",
+    }
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -88,7 +97,7 @@ class LocalStack:
             stderr=self._log_file("simulator.log"),
             process_group=0,  # as moto: stopped by stop(), after the pollers that call it
         )
-        os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
+        os.environ.update({**LOCAL_AWS_ENV, **_aws_endpoints(self.moto.endpoint, sim_port)})
         self.resources = LocalResources(
             self.template, parameters={"Stage": "local", "UpstreamBaseUrl": f"http://127.0.0.1:{sim_port}/v1"}
         )
@@ -103,7 +112,7 @@ class LocalStack:
         for name in self.template.functions:
             environment.update(self.resources.environment(name))
         os.environ.update({k: v for k, v in environment.items() if not k.startswith("AWS_LWA")})
-        os.environ.update({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.moto.endpoint})
+        os.environ.update({**LOCAL_AWS_ENV, **_aws_endpoints(self.moto.endpoint, sim_port)})
         from shared.settings import get_settings
 
         get_settings.cache_clear()
