@@ -74,7 +74,7 @@ def request_to_converse(req: ChatRequest) -> Json:
     optional: dict[str, Any] = {
         "system": _system(req) or None,
         "inferenceConfig": _inference(req) or None,
-        "toolConfig": _tool_config(req, history_has_tools=_has_tool_blocks(messages)),
+        "toolConfig": _tool_config(req, messages),
         "additionalModelRequestFields": _model_fields(req) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
         "outputConfig": _output_config(req) or None,
@@ -218,6 +218,12 @@ def _has_tool_blocks(turns: list[Json]) -> bool:
     return any("toolUse" in b or "toolResult" in b for turn in turns for b in turn["content"])
 
 
+def _called_tools(turns: list[Json]) -> list[str]:
+    """The names of the tools the conversation called, in order of first call."""
+    names = (b["toolUse"]["name"] for turn in turns for b in turn["content"] if "toolUse" in b)
+    return list(dict.fromkeys(names))
+
+
 def _inference(req: ChatRequest) -> Json:
     temperature = req.sampling.temperature
     config = {
@@ -239,12 +245,18 @@ def _tool_spec(tool: Tool) -> list[Json]:
     return [{"toolSpec": spec}, *cache_point(tool.cache)]
 
 
-def _tool_config(req: ChatRequest, *, history_has_tools: bool) -> Json | None:
-    """Tools and tool choice. ``none`` withholds the tools, unless earlier tool calls in the
-    conversation oblige Converse to see them (it refuses toolUse blocks without a toolConfig)."""
+def _tool_config(req: ChatRequest, turns: list[Json]) -> Json | None:
+    """Tools and tool choice. Converse refuses toolUse and toolResult blocks without a toolConfig,
+    so earlier tool calls keep the tools declared: ``none`` withholds them only when the history
+    has none, and a request that declares no tools declares the ones its history called, as
+    stand-ins (OpenAI clients often drop ``tools`` once they want a plain answer)."""
     tools = [block for tool in req.tools if isinstance(tool, Tool) for block in _tool_spec(tool)]
     choice = req.tool_choice
-    if not tools or (choice is not None and choice.mode is ToolChoiceMode.NONE and not history_has_tools):
+    history_has_tools = _has_tool_blocks(turns)
+    if not tools:
+        called = _called_tools(turns) if history_has_tools else []
+        return {"tools": [_stand_in(name) for name in called]} if called else None
+    if choice is not None and choice.mode is ToolChoiceMode.NONE and not history_has_tools:
         return None
     config: Json = {"tools": tools}
     mode = TOOL_CHOICE_TO_CONVERSE.get(choice.mode) if choice is not None else None
@@ -253,6 +265,12 @@ def _tool_config(req: ChatRequest, *, history_has_tools: bool) -> Json | None:
     elif mode is not None:
         config["toolChoice"] = {mode: {}}
     return config
+
+
+def _stand_in(name: str) -> Json:
+    """A tool the conversation called earlier but the request does not offer."""
+    description = "Called earlier in this conversation; not offered for new calls."
+    return {"toolSpec": {"name": name, "description": description, "inputSchema": {"json": EMPTY_SCHEMA}}}
 
 
 def _model_fields(req: ChatRequest) -> Json:

@@ -130,6 +130,25 @@ def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
+def test_a_conversation_with_tool_calls_goes_on_without_tools(stack: RunningStack, model: str) -> None:
+    """Clients drop ``tools`` once they want a plain answer; Bedrock needs the called tools declared."""
+    client = sdk(stack, model)
+    messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
+    first = client.chat.completions.create(model=model, messages=messages, tools=TOOLS)
+    [call] = first.choices[0].message.tool_calls
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
+        {"role": "user", "content": "Thanks. Now just say it in words."},
+    ]
+
+    second = client.chat.completions.create(model=model, messages=messages)
+
+    assert second.choices[0].finish_reason == "stop" and not second.choices[0].message.tool_calls
+    assert second.choices[0].message.content.startswith("Simulated reply to: Thanks.")
+
+
+@pytest.mark.parametrize("model", PROTOCOLS)
 def test_json_modes(stack: RunningStack, model: str) -> None:
     client = sdk(stack, model)
     schema = {

@@ -221,6 +221,25 @@ def test_tool_choice_none_withholds_the_tools_unless_the_history_needs_them() ->
     assert "toolChoice" not in history["toolConfig"]
 
 
+def test_earlier_tool_calls_without_declared_tools_declare_stand_ins() -> None:
+    """Converse refuses toolUse/toolResult blocks without a toolConfig; OpenAI clients often send
+    the history without ``tools`` once they want a plain answer."""
+    req = chat(
+        user(Text("Hi")),
+        assistant(ToolCall("t1", "get_weather", "{}"), ToolCall("t2", "get_time", "{}")),
+        user(ToolResult("t1", (Text("Sunny"),)), ToolResult("t2", (Text("Noon"),))),
+        assistant(ToolCall("t3", "get_weather", "{}")),
+        user(ToolResult("t3", (Text("Rain"),))),
+    )
+
+    config = request_to_converse(req)["toolConfig"]
+
+    assert [t["toolSpec"]["name"] for t in config["tools"]] == ["get_weather", "get_time"]
+    assert config["tools"][0]["toolSpec"]["inputSchema"] == {"json": {"type": "object", "properties": {}}}
+    assert "toolChoice" not in config
+    assert "toolConfig" not in request_to_converse(chat(user(Text("Hi"))))
+
+
 def test_cache_breakpoints_become_cache_points() -> None:
     cached = CacheControl(ttl="1h")
     req = chat(
