@@ -108,4 +108,5 @@ def test_a_clamp_keeps_the_thinking_budget_under_max_tokens(asked, budget, sent_
 
     assert cap == clamped.max_tokens == 8_000
     assert clamped.reasoning is not None and clamped.reasoning.budget_tokens == sent_budget
-    assert clamped.reasoning.budget_tokens < clamped.max_tokens
+    budget, max_tokens = clamped.reasoning.budget_tokens, clamped.max_tokens
+    assert budget is not None and max_tokens is not None and budget < max_tokens, "as Claude requires"
