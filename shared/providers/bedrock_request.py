@@ -118,13 +118,16 @@ def _system(req: ChatRequest) -> list[Json]:
 
 
 def _turns(req: ChatRequest) -> list[Json]:
-    """User/assistant turns; neighbours of the same role merge (Converse wants alternation)."""
+    """User/assistant turns; neighbours of the same role merge (Converse wants alternation), and a
+    message with nothing to send is left out."""
     turns: list[Json] = []
     for message in req.messages:
         if message.role is Role.SYSTEM:
             continue
         role = ROLE_TO_CONVERSE[message.role]
         blocks = [block for part in message.parts for block in content_blocks(part)]
+        if not blocks:  # e.g. only unsigned reasoning from another provider: nothing to replay
+            continue  # (an empty turn is refused); its neighbours merge instead
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)
         else:

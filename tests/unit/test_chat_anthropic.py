@@ -458,3 +458,20 @@ def test_an_openai_clients_reasoning_effort_turns_adaptive_thinking_on() -> None
     assert openai_effort["output_config"] == {"effort": "high"}
     assert "thinking" not in anthropic_effort, "an Anthropic client's effort alone stays effort alone"
     assert anthropic_effort["output_config"] == {"effort": "high"}
+
+
+def test_a_turn_with_nothing_to_replay_is_left_out_and_its_neighbours_merge() -> None:
+    """Unsigned reasoning from another provider is all the middle turn held; an empty turn is refused."""
+    request = ChatRequest(
+        model="m",
+        messages=(
+            Message(Role.USER, (Text("q1"),)),
+            Message(Role.ASSISTANT, (Reasoning("thought elsewhere"),)),
+            Message(Role.USER, (Text("q2"),)),
+        ),
+        max_tokens=10,
+    )
+
+    assert request_to_anthropic(request)["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "q1"}, {"type": "text", "text": "q2"}]}
+    ]

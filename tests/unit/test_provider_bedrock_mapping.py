@@ -264,8 +264,8 @@ def test_redacted_reasoning_and_refusals_replay_and_empty_text_is_dropped() -> N
         chat(user(Text("")), assistant(RedactedReasoning(secret), Refusal("I can't")), user(Text("ok")))
     )
 
-    assert kwargs["messages"][0]["content"] == []
-    assert kwargs["messages"][1]["content"] == [
+    assert [m["role"] for m in kwargs["messages"]] == ["assistant", "user"], "the empty turn is left out"
+    assert kwargs["messages"][0]["content"] == [
         {"reasoningContent": {"redactedContent": b"opaque"}},
         {"text": "I can't"},
     ]
@@ -553,3 +553,12 @@ def test_a_malformed_event_stream_frame_is_a_retryable_failure() -> None:
 
     assert failure is not None and failure.retryable
     assert "malformed stream event" in str(failure)
+
+
+def test_a_turn_with_nothing_to_replay_is_left_out_and_its_neighbours_merge() -> None:
+    """Unsigned reasoning from another provider is all the middle turn held; Converse refuses empty content."""
+    req = chat(user(Text("q1")), assistant(Reasoning("thought elsewhere")), user(Text("q2")))
+
+    assert request_to_converse(req)["messages"] == [
+        {"role": "user", "content": [{"text": "q1"}, {"text": "q2"}]}
+    ]
