@@ -234,18 +234,24 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
         if config.effort is ReasoningEffort.NONE:
             return {"type": "disabled"}
         return effort_thinking(config, source)
-    if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
-        raise InvalidRequest(
-            f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
-            "on this model.",
-            param="thinking.budget_tokens",
-        )
+    check_thinking_budget(config)
     thinking: Json = {"type": config.mode.value}
     if config.budget_tokens is not None and config.mode is ThinkingMode.ENABLED:
         thinking["budget_tokens"] = config.budget_tokens
     if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
         thinking["display"] = config.display
     return thinking
+
+
+def check_thinking_budget(config: ReasoningConfig) -> None:
+    """Claude's floor for an enabled thinking budget, on Anthropic and on Bedrock alike: a 400 that
+    names the parameter, rather than the upstream's refusal."""
+    if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
+        raise InvalidRequest(
+            f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
+            "on this model.",
+            param="thinking.budget_tokens",
+        )
 
 
 def effort_thinking(config: ReasoningConfig, source: WireFormat | None) -> Json | None:

@@ -42,6 +42,7 @@ from shared.chat.to_anthropic import (
     EFFORT_TO_ANTHROPIC,
     EMPTY_SCHEMA,
     MAX_TEMPERATURE,
+    check_thinking_budget,
     effort_thinking,
     tool_input,
 )
@@ -291,11 +292,7 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
         return None
     if config.mode is None:
         return None if config.effort is ReasoningEffort.NONE else effort_thinking(config, source)
-    if config.mode is ThinkingMode.ENABLED and config.budget_tokens is None:
-        raise InvalidRequest(
-            "thinking.budget_tokens is required to enable thinking on this model.",
-            param="thinking.budget_tokens",
-        )
+    check_thinking_budget(config)
     thinking: Json = {"type": config.mode.value}
     if config.mode is ThinkingMode.ENABLED:
         thinking["budget_tokens"] = config.budget_tokens

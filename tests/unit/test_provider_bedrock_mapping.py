@@ -285,6 +285,10 @@ def test_redacted_reasoning_and_refusals_replay_and_empty_text_is_dropped() -> N
             chat(user(Text("Hi")), reasoning=ReasoningConfig(mode=ThinkingMode.ENABLED)),
             "thinking.budget_tokens",
         ),
+        (  # Claude's floor, named here rather than refused upstream
+            chat(user(Text("Hi")), reasoning=ReasoningConfig(mode=ThinkingMode.ENABLED, budget_tokens=500)),
+            "thinking.budget_tokens",
+        ),
     ],
 )
 def test_what_converse_cannot_carry_is_refused(req: ChatRequest, param: str) -> None:
