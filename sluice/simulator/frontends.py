@@ -14,6 +14,7 @@ from sluice.simulator.plan import CompletionPlan
 from sluice.simulator.wire import InvalidRequest
 
 CLIENT_CLOSED = 499  # nginx's code: the client hung up before the answer
+MIN_THINKING_BUDGET = 1024  # Claude's floor for thinking.budget_tokens, on Anthropic and Bedrock
 HALF_EMOJI = "\ud83d"  # lone_surrogate: the first half of an emoji, as in ``faults.with_half_emoji``
 
 
