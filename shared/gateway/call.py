@@ -149,7 +149,7 @@ def needs_status_read(call: ChatCall) -> bool:
 async def read_status(call: ChatCall) -> None:
     """Counts and balance after admission, for the response headers (overlaps the upstream call)."""
     admission = call.admission
-    if admission is None or call.balance_after is not None:
+    if admission is None or not needs_status_read(call):
         return
     pks = [b.item_key(admission.now) for b in admission.buckets]
     account = call.caller.account_id

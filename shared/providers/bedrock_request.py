@@ -148,7 +148,7 @@ def _tool_config(req: ChatRequest, turns: list[Json]) -> Json | None:
     choice = req.tool_choice
     history_has_tools = _has_tool_blocks(turns)
     if not tools:
-        called = _called_tools(turns) if history_has_tools else []
+        called = _called_tools(turns)
         return {"tools": [_stand_in(name) for name in called]} if called else None
     if choice is not None and choice.mode is ToolChoiceMode.NONE and not history_has_tools:
         return None
