@@ -195,9 +195,9 @@ class BenchGateway:
 
 
 async def _drain_usage_queue() -> None:
-    """Deployed, the usage consumer empties the queue as events arrive; this stack runs none, and
-    moto's SendMessage goes over every message the queue holds (``Queue.attributes``), so each
-    event would cost moto more than the last. Emptied between phases instead, with the hot
+    """Deployed, the usage consumer empties the queue as events arrive; this stack runs none, so
+    the events would pile up in moto's memory over a run (and, before sluice/local/moto_speedups.py,
+    made each SendMessage cost moto more than the last). Emptied between phases instead, with the hot
     path's own SQS client (a boto3 one would add its service model to the measured RSS)."""
     from shared.adapters.aws_json import async_sqs
     from shared.settings import get_settings

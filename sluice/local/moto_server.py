@@ -98,9 +98,10 @@ def serve(host: str, port: int) -> None:
     import uvicorn
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from sluice.local import moto_transactions
+    from sluice.local import moto_speedups, moto_transactions
 
     moto_transactions.install()
+    moto_speedups.install()
     app = SerialWsgi(DomainDispatcherApplication(create_backend_app))
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
 
