@@ -29,6 +29,7 @@ from shared.chat.canonical import (
     ToolResult,
     WireFormat,
 )
+from shared.chat.claude_rules import check_thinking_budget, claude_sampling, effort_thinking
 from shared.errors import InvalidRequest, UpstreamError
 
 type Json = dict[str, Any]
@@ -50,34 +51,34 @@ EFFORT_TO_ANTHROPIC: Mapping[ReasoningEffort, str] = {
     # ReasoningEffort.NONE: no effort; thinking is disabled instead.
 }
 EMPTY_SCHEMA: Json = {"type": "object", "properties": {}}
-MAX_TEMPERATURE = 1.0
-MIN_THINKING_BUDGET = 1024  # Anthropic's floor for budget_tokens
 
 
 def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = None) -> Json:
     """A Messages body for an Anthropic upstream.
 
     Every system instruction (top-level and in-conversation) goes to ``system``, in order.
-    Temperatures above Anthropic's 1.0 are clamped; penalties and seed have no Anthropic
-    equivalent and are not sent; ``n > 1`` and ``logprobs`` cannot be honoured and are refused.
+    Sampling values follow Claude's rules (``claude_sampling``); penalties and seed have no
+    Anthropic equivalent and are not sent; ``n > 1`` and ``logprobs`` cannot be honoured and are
+    refused.
     """
     _refuse_unsupported(req)
     max_tokens = req.max_tokens if req.max_tokens is not None else default_max_tokens
     if max_tokens is None:
         raise InvalidRequest("max_tokens is required for this model.", param="max_tokens")
     body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": _turns(req)}
-    temperature = req.sampling.temperature
+    thinking = _thinking(req.reasoning, req.extras_format)
+    sampling = claude_sampling(req, thinking)
     optional: dict[str, Any] = {
         "system": _system(req) or None,
-        "temperature": min(temperature, MAX_TEMPERATURE) if temperature is not None else None,
-        "top_p": req.sampling.top_p,
-        "top_k": req.sampling.top_k,
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "top_k": sampling.top_k,
         "stop_sequences": list(req.stop) or None,
         "stream": req.stream,
         "metadata": {"user_id": req.user} if req.user is not None else None,
         "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
         "tool_choice": _tool_choice(req),
-        "thinking": _thinking(req.reasoning, req.extras_format),
+        "thinking": thinking,
         "output_config": _output_config(req) or None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
@@ -241,27 +242,6 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
         thinking["display"] = config.display
     return thinking
-
-
-def check_thinking_budget(config: ReasoningConfig) -> None:
-    """Claude's floor for an enabled thinking budget, on Anthropic and on Bedrock alike: a 400 that
-    names the parameter, rather than the upstream's refusal."""
-    if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
-        raise InvalidRequest(
-            f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
-            "on this model.",
-            param="thinking.budget_tokens",
-        )
-
-
-def effort_thinking(config: ReasoningConfig, source: WireFormat | None) -> Json | None:
-    """OpenAI's ``reasoning_effort`` asks for reasoning at that effort; Claude thinks only when
-    ``thinking`` says so (``output_config.effort`` alone sets how much it spends, not whether it
-    thinks), so an OpenAI client's effort also turns adaptive thinking on. An Anthropic client's
-    effort without ``thinking`` stays as it sent it."""
-    if source is WireFormat.OPENAI and config.effort is not None:
-        return {"type": ThinkingMode.ADAPTIVE.value}
-    return None
 
 
 def _output_config(req: ChatRequest) -> Json:

@@ -27,13 +27,8 @@ from shared.chat.canonical import (
     ToolChoiceMode,
     WireFormat,
 )
-from shared.chat.to_anthropic import (
-    EFFORT_TO_ANTHROPIC,
-    EMPTY_SCHEMA,
-    MAX_TEMPERATURE,
-    check_thinking_budget,
-    effort_thinking,
-)
+from shared.chat.claude_rules import Sampling, check_thinking_budget, claude_sampling, effort_thinking
+from shared.chat.to_anthropic import EFFORT_TO_ANTHROPIC, EMPTY_SCHEMA
 from shared.errors import InvalidRequest
 from shared.providers.bedrock_blocks import cache_point, content_blocks
 
@@ -53,12 +48,14 @@ def request_to_converse(req: ChatRequest) -> Json:
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
+    thinking = _thinking(req.reasoning, req.extras_format)
+    sampling = claude_sampling(req, thinking)
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {
         "system": _system(req) or None,
-        "inferenceConfig": _inference(req) or None,
+        "inferenceConfig": _inference(req, sampling) or None,
         "toolConfig": _tool_config(req, messages),
-        "additionalModelRequestFields": _model_fields(req) or None,
+        "additionalModelRequestFields": _model_fields(sampling, thinking) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
         "outputConfig": _output_config(req) or None,
     }
@@ -118,12 +115,11 @@ def _called_tools(turns: list[Json]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _inference(req: ChatRequest) -> Json:
-    temperature = req.sampling.temperature
+def _inference(req: ChatRequest, sampling: Sampling) -> Json:
     config = {
         "maxTokens": req.max_tokens,
-        "temperature": min(temperature, MAX_TEMPERATURE) if temperature is not None else None,
-        "topP": req.sampling.top_p,
+        "temperature": sampling.temperature,
+        "topP": sampling.top_p,
         "stopSequences": list(req.stop) or None,
     }
     return {key: value for key, value in config.items() if value is not None}
@@ -167,11 +163,10 @@ def _stand_in(name: str) -> Json:
     return {"toolSpec": {"name": name, "description": description, "inputSchema": {"json": EMPTY_SCHEMA}}}
 
 
-def _model_fields(req: ChatRequest) -> Json:
+def _model_fields(sampling: Sampling, thinking: Json | None) -> Json:
     fields: Json = {}
-    if req.sampling.top_k is not None:
-        fields["top_k"] = req.sampling.top_k
-    thinking = _thinking(req.reasoning, req.extras_format)
+    if sampling.top_k is not None:
+        fields["top_k"] = sampling.top_k
     if thinking is not None:
         fields["thinking"] = thinking
     return fields

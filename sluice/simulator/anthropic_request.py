@@ -30,6 +30,7 @@ from sluice.simulator.anthropic_wire import (
     ToolUseBlock,
     Turn,
 )
+from sluice.simulator.frontends import sampling_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 Json = dict[str, Any]
@@ -135,8 +136,14 @@ def _response_format(config: OutputConfig | None) -> Json | None:
 
 
 def _check_thinking(request: MessagesRequest) -> None:
-    """Enabled thinking needs a budget, and the budget must leave room for the answer."""
+    """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
+    allows only some sampling values."""
     thinking = request.thinking
+    conflict = sampling_conflict(
+        thinking.type if thinking else None, request.temperature, request.top_p, request.top_k
+    )
+    if conflict is not None:
+        raise InvalidRequest(conflict, "thinking")
     if thinking is None or thinking.type != "enabled":
         return
     if thinking.budget_tokens is None:

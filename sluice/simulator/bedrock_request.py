@@ -32,6 +32,7 @@ from sluice.simulator.bedrock_wire import (
     ToolSpec,
     ToolUseBlock,
 )
+from sluice.simulator.frontends import sampling_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 type JsonObject = dict[str, Any]
@@ -129,8 +130,16 @@ def _response_format(text_format: TextFormat | None) -> JsonObject | None:
 
 
 def _check_thinking(request: ConverseRequest) -> None:
-    """Enabled thinking needs a budget, and the budget must leave room for the answer (Claude's rules)."""
-    thinking = request.additionalModelRequestFields.thinking
+    """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
+    allows only some sampling values (Claude's rules)."""
+    fields, inference = request.additionalModelRequestFields, request.inferenceConfig
+    thinking = fields.thinking
+    top_k = (fields.model_extra or {}).get("top_k")
+    conflict = sampling_conflict(
+        thinking.type if thinking else None, inference.temperature, inference.topP, top_k
+    )
+    if conflict is not None:
+        raise InvalidRequest(conflict)
     if thinking is None or thinking.type != "enabled":
         return
     if thinking.budget_tokens is None:

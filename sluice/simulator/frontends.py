@@ -33,6 +33,23 @@ def validation_message(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
+def sampling_conflict(
+    thinking: str | None, temperature: float | None, top_p: float | None, top_k: int | None
+) -> str | None:
+    """Claude's sampling rules while it thinks (``thinking`` enabled or adaptive): temperature 1
+    only, no top_k, top_p from 0.95 to 1. The broken rule, named by the protocol's field names
+    (``temperature``, ``top_p``, ``top_k``); None when the request keeps them."""
+    if thinking not in ("enabled", "adaptive"):
+        return None
+    if temperature is not None and temperature != 1:
+        return "temperature may only be set to 1 when thinking is enabled or adaptive"
+    if top_k is not None:
+        return "top_k cannot be set when thinking is enabled or adaptive"
+    if top_p is not None and not 0.95 <= top_p <= 1:
+        return "top_p must be between 0.95 and 1 when thinking is enabled or adaptive"
+    return None
+
+
 def reasoning_signature(reasoning: str) -> str:
     """A stand-in for a provider's opaque thinking signature: deterministic, plainly the simulator's."""
     return "sluice-simulator-signature-" + hashlib.sha256(reasoning.encode()).hexdigest()[:32]

@@ -214,11 +214,15 @@ def test_a_data_url_image_reaches_the_upstream(stack: RunningStack, model: str) 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
 def test_reasoning_arrives_as_reasoning_content(stack: RunningStack, model: str) -> None:
-    """``reasoning_effort`` reaches a Claude route as adaptive thinking at that effort."""
+    """``reasoning_effort`` reaches a Claude route as adaptive thinking at that effort. The client's
+    temperature and top_p, which Claude refuses while it thinks, are left out on Claude routes
+    (the simulator's Anthropic and Bedrock front ends refuse them as Claude does)."""
     stream = sdk(stack, model).chat.completions.create(
         model=model,
         messages=user("think first"),
         reasoning_effort="high",
+        temperature=0.3,
+        top_p=0.5,
         stream=True,
     )
     chunks = list(stream)

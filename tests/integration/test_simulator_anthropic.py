@@ -483,6 +483,30 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
             "'nope', which is not in tools",
         ),
         ({"model": "m", "max_tokens": 5, "messages": user(), "temperature": 1.5}, "temperature"),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": user(),
+                "thinking": {"type": "adaptive"},
+                "temperature": 0.5,
+            },
+            "temperature may only be set to 1 when thinking is enabled or adaptive",
+        ),
+        (
+            {"model": "m", "max_tokens": 5, "messages": user(), "thinking": {"type": "adaptive"}, "top_k": 5},
+            "top_k cannot be set when thinking",
+        ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": user(),
+                "thinking": {"type": "adaptive"},
+                "top_p": 0.5,
+            },
+            "top_p must be between 0.95 and 1",
+        ),
     ],
 )
 def test_bad_requests_are_400s_in_anthropic_format_naming_the_problem(

@@ -323,6 +323,24 @@ def test_json_mode_answers_json_that_fits_the_schema(bedrock: Any) -> None:
         ),
         (
             {
+                "additionalModelRequestFields": THINKING,
+                "inferenceConfig": {"maxTokens": 4096, "temperature": 0.5},
+            },
+            "temperature may only be set to 1 when thinking is enabled or adaptive",
+        ),
+        (
+            {"additionalModelRequestFields": THINKING | {"top_k": 5}, "inferenceConfig": {"maxTokens": 4096}},
+            "top_k cannot be set when thinking",
+        ),
+        (
+            {
+                "additionalModelRequestFields": {"thinking": {"type": "adaptive"}},
+                "inferenceConfig": {"topP": 0.5},
+            },
+            "top_p must be between 0.95 and 1",
+        ),
+        (
+            {
                 "outputConfig": {
                     "textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{no"}}}
                 }

@@ -159,10 +159,14 @@ def test_sampling_stop_and_model_specific_fields() -> None:
         max_tokens=300,
         stop=("END",),
         sampling=Sampling(temperature=1.7, top_p=0.9, top_k=40, frequency_penalty=1.0, seed=7),
+    )
+    thinking = replace(
+        req,
         reasoning=ReasoningConfig(mode=ThinkingMode.ENABLED, budget_tokens=2048, effort=ReasoningEffort.HIGH),
     )
 
     kwargs = request_to_converse(req)
+    thinks = request_to_converse(thinking)
 
     assert kwargs["inferenceConfig"] == {
         "maxTokens": 300,
@@ -170,12 +174,12 @@ def test_sampling_stop_and_model_specific_fields() -> None:
         "topP": 0.9,
         "stopSequences": ["END"],
     }
-    assert kwargs["additionalModelRequestFields"] == {
-        "top_k": 40,
-        "thinking": {"type": "enabled", "budget_tokens": 2048},
-    }
+    assert kwargs["additionalModelRequestFields"] == {"top_k": 40}
     assert kwargs["additionalModelResponseFieldPaths"] == ["/stop_sequence"]
-    assert kwargs["outputConfig"] == {"effort": "high"}
+    # While Claude thinks: temperature 1 (1.7 clamped to it), no top_k, no top_p below 0.95.
+    assert thinks["inferenceConfig"] == {"maxTokens": 300, "temperature": 1.0, "stopSequences": ["END"]}
+    assert thinks["additionalModelRequestFields"] == {"thinking": {"type": "enabled", "budget_tokens": 2048}}
+    assert thinks["outputConfig"] == {"effort": "high"}
 
 
 def test_json_schema_response_format_becomes_a_text_format() -> None:

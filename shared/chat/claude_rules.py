@@ -1,0 +1,68 @@
+"""Claude's request rules that hold on Anthropic and on Bedrock alike: sampling values, and when
+and how it thinks. Both request mappers (``shared/chat/to_anthropic.py``,
+``shared/providers/bedrock_request.py``) apply them, so a translated request is one Claude takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.chat.canonical import ChatRequest, ReasoningConfig, ThinkingMode, WireFormat
+from shared.errors import InvalidRequest
+
+type Json = dict[str, Any]
+
+MAX_TEMPERATURE = 1.0
+MIN_THINKING_BUDGET = 1024  # Claude's floor for budget_tokens
+THINKING_TEMPERATURE = 1.0  # the only temperature Claude takes while it thinks
+THINKING_TOP_P = (0.95, 1.0)  # the top_p range it takes while it thinks (top_k: none)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float | None
+    top_p: float | None
+    top_k: int | None
+
+
+def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:
+    """The request's sampling values as Claude takes them; temperatures above 1.0 are clamped.
+
+    While Claude thinks (``thinking`` enabled or adaptive) it takes temperature 1 only, no top_k
+    and a top_p from 0.95 to 1, and refuses the whole request otherwise. A request in Anthropic's
+    own format goes as it came: its client chose both, as it would have with Claude directly.
+    From any other source the values Claude would refuse are left out: an OpenAI client's
+    ``reasoning_effort`` is what turned thinking on, and OpenAI SDKs and frameworks often send
+    a temperature of their own."""
+    sampling = req.sampling
+    temperature = min(sampling.temperature, MAX_TEMPERATURE) if sampling.temperature is not None else None
+    top_p, top_k = sampling.top_p, sampling.top_k
+    thinks = thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
+    if thinks and req.extras_format is not WireFormat.ANTHROPIC:
+        if temperature != THINKING_TEMPERATURE:
+            temperature = None
+        if top_p is not None and not THINKING_TOP_P[0] <= top_p <= THINKING_TOP_P[1]:
+            top_p = None
+        top_k = None
+    return Sampling(temperature, top_p, top_k)
+
+
+def check_thinking_budget(config: ReasoningConfig) -> None:
+    """Claude's floor for an enabled thinking budget: a 400 that names the parameter, rather than
+    the upstream's refusal."""
+    if config.mode is ThinkingMode.ENABLED and (config.budget_tokens or 0) < MIN_THINKING_BUDGET:
+        raise InvalidRequest(
+            f"thinking.budget_tokens of at least {MIN_THINKING_BUDGET} is required to enable thinking "
+            "on this model.",
+            param="thinking.budget_tokens",
+        )
+
+
+def effort_thinking(config: ReasoningConfig, source: WireFormat | None) -> Json | None:
+    """OpenAI's ``reasoning_effort`` asks for reasoning at that effort; Claude thinks only when
+    ``thinking`` says so (``output_config.effort`` alone sets how much it spends, not whether it
+    thinks), so an OpenAI client's effort also turns adaptive thinking on. An Anthropic client's
+    effort without ``thinking`` stays as it sent it."""
+    if source is WireFormat.OPENAI and config.effort is not None:
+        return {"type": ThinkingMode.ADAPTIVE.value}
+    return None

@@ -1,0 +1,99 @@
+"""Claude's sampling rules while it thinks (shared/chat/claude_rules.py), as both request mappers
+apply them: Anthropic Messages and Bedrock Converse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from shared.chat.canonical import ChatRequest
+from shared.chat.from_anthropic import request_from_anthropic
+from shared.chat.from_openai import request_from_openai
+from shared.chat.to_anthropic import request_to_anthropic
+from shared.http.body import parse_model
+from shared.providers.bedrock_request import request_to_converse
+from shared.wire.anthropic import MessagesRequest
+from shared.wire.openai import ChatCompletionRequest
+
+type Sampled = dict[str, Any]
+
+
+def from_openai(**fields: Any) -> ChatRequest:
+    body = {"model": "m", "max_tokens": 4096, "messages": [{"role": "user", "content": "q"}], **fields}
+    return request_from_openai(parse_model(ChatCompletionRequest, body))
+
+
+def from_anthropic(**fields: Any) -> ChatRequest:
+    body = {"model": "m", "max_tokens": 4096, "messages": [{"role": "user", "content": "q"}], **fields}
+    return request_from_anthropic(parse_model(MessagesRequest, body))
+
+
+def anthropic_sampling(req: ChatRequest) -> Sampled:
+    body = request_to_anthropic(req)
+    return {k: body[k] for k in ("temperature", "top_p", "top_k", "thinking") if k in body}
+
+
+def bedrock_sampling(req: ChatRequest) -> Sampled:
+    kwargs = request_to_converse(req)
+    inference, fields = kwargs.get("inferenceConfig", {}), kwargs.get("additionalModelRequestFields", {})
+    names = {"temperature": "temperature", "topP": "top_p"}
+    sampled = {names[k]: v for k, v in inference.items() if k in names}
+    sampled.update({k: v for k, v in fields.items() if k in ("top_k", "thinking")})
+    return sampled
+
+
+MAPPERS = pytest.mark.parametrize(
+    "sampled", [anthropic_sampling, bedrock_sampling], ids=["anthropic", "bedrock"]
+)
+
+
+@MAPPERS
+def test_an_openai_clients_effort_leaves_out_the_values_thinking_refuses(
+    sampled: Callable[[ChatRequest], Sampled],
+) -> None:
+    """An OpenAI SDK's temperature, top_p and top_k next to ``reasoning_effort`` would make Claude
+    refuse the request: they are left out, and it thinks."""
+    req = from_openai(reasoning_effort="high", temperature=0.2, top_p=0.9, top_k=40)
+
+    assert sampled(req) == {"thinking": {"type": "adaptive"}}
+
+
+@MAPPERS
+def test_the_values_thinking_allows_are_kept(sampled: Callable[[ChatRequest], Sampled]) -> None:
+    req = from_openai(reasoning_effort="low", temperature=1, top_p=0.97)
+
+    assert sampled(req) == {"temperature": 1, "top_p": 0.97, "thinking": {"type": "adaptive"}}
+
+
+@MAPPERS
+def test_without_thinking_every_value_goes_as_sent(sampled: Callable[[ChatRequest], Sampled]) -> None:
+    assert sampled(from_openai(temperature=0.2, top_p=0.9, top_k=40)) == {
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "top_k": 40,
+    }
+    assert sampled(from_openai(temperature=1.7))["temperature"] == 1.0, "clamped to Claude's maximum"
+
+
+@MAPPERS
+def test_an_openai_clients_explicit_thinking_follows_the_same_rule(
+    sampled: Callable[[ChatRequest], Sampled],
+) -> None:
+    req = from_openai(thinking={"type": "enabled", "budget_tokens": 2048}, temperature=0.5, top_k=5)
+
+    assert sampled(req) == {"thinking": {"type": "enabled", "budget_tokens": 2048}}
+
+
+@MAPPERS
+def test_an_anthropic_clients_values_go_as_it_sent_them(sampled: Callable[[ChatRequest], Sampled]) -> None:
+    """Its client chose thinking and the values together, as it would with Claude directly, and gets
+    Claude's answer to them."""
+    req = from_anthropic(thinking={"type": "enabled", "budget_tokens": 2048}, temperature=0.5, top_k=5)
+
+    assert sampled(req) == {
+        "temperature": 0.5,
+        "top_k": 5,
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+    }
