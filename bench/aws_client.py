@@ -6,10 +6,11 @@ calls through a boto3 client (as the cold paths make them: from a worker thread,
 loop must call boto3) and through ``shared.adapters.aws_json`` (signed JSON over a kept-alive
 connection, on the loop). Only this process's CPU time is counted; moto's is another process.
 
-Then the wait: the same ``aws_json`` call against two minimal servers in other processes
-(bench/responder.py), one answering at once and one after ``--delay-ms`` (5 ms, about what a
-DynamoDB call takes), on uvloop as the gateway runs. The difference is what waiting itself costs
-the caller on this machine: its process sleeps and its next steps run on cold caches.
+Then the wait: the same ``aws_json`` call against minimal servers in other processes
+(bench/responder.py), one answering at once and one per ``--delay-ms`` pause (1, 5 and 10 ms:
+5 ms is about what a DynamoDB call takes), on uvloop as the gateway runs. The difference is what
+waiting itself costs the caller on this machine: its process sleeps, and its next steps run
+slower the longer it slept.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 TABLE = "bench-aws-client"
 KEY = {"pk": {"S": "a"}}
@@ -119,7 +120,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--delay-ms", type=float, default=5.0, help="the slow responder's pause")
+    parser.add_argument(
+        "--delay-ms", type=float, nargs="+", default=[1.0, 5.0, 10.0], help="the slow responders' pauses"
+    )
     args = parser.parse_args()
     from sluice.local.moto_server import MotoProcess
 
@@ -142,17 +145,19 @@ def main() -> None:
 
     import uvloop
 
-    at_once, paused = "aws_json, answered at once", f"aws_json, answered after {args.delay_ms:g} ms"
-    with _responder(0) as fast, _responder(args.delay_ms) as slow:
-        waits = asyncio.run(
-            _wait_costs(
-                {at_once: fast, paused: slow}, args.rounds, {at_once: args.calls * 4, paused: args.calls}
-            ),
-            loop_factory=uvloop.new_event_loop,
-        )
+    at_once = "aws_json, answered at once"
+    paused = {delay: f"aws_json, answered after {delay:g} ms" for delay in args.delay_ms}
+    with ExitStack() as responders:
+        endpoints = {at_once: responders.enter_context(_responder(0))}
+        for delay, name in paused.items():
+            endpoints[name] = responders.enter_context(_responder(delay))
+        calls = {name: args.calls * 4 if name == at_once else args.calls for name in endpoints}
+        waits = asyncio.run(_wait_costs(endpoints, args.rounds, calls), loop_factory=uvloop.new_event_loop)
     _table("same call, minimal server (bench/responder.py)", waits)
-    extra = statistics.median(waits[paused]) - statistics.median(waits[at_once])
-    print(f"\nwhat the wait costs the caller: {extra:.3f} ms per call")
+    print()
+    for delay, name in paused.items():
+        extra = statistics.median(waits[name]) - statistics.median(waits[at_once])
+        print(f"what a {delay:g} ms wait costs the caller: {extra:.3f} ms per call")
 
 
 if __name__ == "__main__":
