@@ -1,5 +1,5 @@
-"""Claude's request rules that hold on Anthropic and on Bedrock alike: sampling values, and when
-and how it thinks. Both request mappers (``shared/chat/to_anthropic.py``,
+"""Claude's request rules that hold on Anthropic and on Bedrock alike: when and how it thinks, and
+what it takes while it does (sampling values, tool choice). Both request mappers (``shared/chat/to_anthropic.py``,
 ``shared/providers/bedrock_request.py``) apply them, so a translated request is one Claude takes."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.chat.canonical import ChatRequest, ReasoningConfig, ThinkingMode, WireFormat
+from shared.chat.canonical import ChatRequest, ReasoningConfig, ThinkingMode, ToolChoiceMode, WireFormat
 from shared.errors import InvalidRequest
 
 type Json = dict[str, Any]
@@ -16,6 +16,7 @@ MAX_TEMPERATURE = 1.0
 MIN_THINKING_BUDGET = 1024  # Claude's floor for budget_tokens
 THINKING_TEMPERATURE = 1.0  # the only temperature Claude takes while it thinks
 THINKING_TOP_P = (0.95, 1.0)  # the top_p range it takes while it thinks (top_k: none)
+FORCED_TOOL_CHOICES = (ToolChoiceMode.REQUIRED, ToolChoiceMode.TOOL)  # refused while it thinks
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,21 @@ class Sampling:
     temperature: float | None
     top_p: float | None
     top_k: int | None
+
+
+def thinks(thinking: Json | None) -> bool:
+    return thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
+
+
+def claude_thinking(req: ChatRequest, thinking: Json | None) -> Json | None:
+    """``thinking`` as sent to Claude. Claude refuses a forced tool call (any tool, or a named one)
+    while it thinks; a request in OpenAI format (or Sluice's own) that forces one leaves thinking
+    out, since the call is what its client needs and reasoning only how well it is made (its
+    effort still goes). An Anthropic-format request goes as its client sent it."""
+    forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in FORCED_TOOL_CHOICES
+    if forced and thinks(thinking) and req.extras_format is not WireFormat.ANTHROPIC:
+        return None
+    return thinking
 
 
 def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:
@@ -37,8 +53,7 @@ def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:
     sampling = req.sampling
     temperature = min(sampling.temperature, MAX_TEMPERATURE) if sampling.temperature is not None else None
     top_p, top_k = sampling.top_p, sampling.top_k
-    thinks = thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
-    if thinks and req.extras_format is not WireFormat.ANTHROPIC:
+    if thinks(thinking) and req.extras_format is not WireFormat.ANTHROPIC:
         if temperature != THINKING_TEMPERATURE:
             temperature = None
         if top_p is not None and not THINKING_TOP_P[0] <= top_p <= THINKING_TOP_P[1]:

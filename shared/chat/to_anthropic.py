@@ -29,7 +29,7 @@ from shared.chat.canonical import (
     ToolResult,
     WireFormat,
 )
-from shared.chat.claude_rules import check_thinking_budget, claude_sampling, effort_thinking
+from shared.chat.claude_rules import check_thinking_budget, claude_sampling, claude_thinking, effort_thinking
 from shared.errors import InvalidRequest, UpstreamError
 
 type Json = dict[str, Any]
@@ -66,7 +66,7 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
     if max_tokens is None:
         raise InvalidRequest("max_tokens is required for this model.", param="max_tokens")
     body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": _turns(req)}
-    thinking = _thinking(req.reasoning, req.extras_format)
+    thinking = claude_thinking(req, _thinking(req.reasoning, req.extras_format))
     sampling = claude_sampling(req, thinking)
     optional: dict[str, Any] = {
         "system": _system(req) or None,

@@ -27,7 +27,13 @@ from shared.chat.canonical import (
     ToolChoiceMode,
     WireFormat,
 )
-from shared.chat.claude_rules import Sampling, check_thinking_budget, claude_sampling, effort_thinking
+from shared.chat.claude_rules import (
+    Sampling,
+    check_thinking_budget,
+    claude_sampling,
+    claude_thinking,
+    effort_thinking,
+)
 from shared.chat.to_anthropic import EFFORT_TO_ANTHROPIC, EMPTY_SCHEMA
 from shared.errors import InvalidRequest
 from shared.providers.bedrock_blocks import cache_point, content_blocks
@@ -48,7 +54,7 @@ def request_to_converse(req: ChatRequest) -> Json:
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
-    thinking = _thinking(req.reasoning, req.extras_format)
+    thinking = claude_thinking(req, _thinking(req.reasoning, req.extras_format))
     sampling = claude_sampling(req, thinking)
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {

@@ -30,7 +30,7 @@ from sluice.simulator.anthropic_wire import (
     ToolUseBlock,
     Turn,
 )
-from sluice.simulator.frontends import sampling_conflict
+from sluice.simulator.frontends import thinking_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 Json = dict[str, Any]
@@ -137,10 +137,15 @@ def _response_format(config: OutputConfig | None) -> Json | None:
 
 def _check_thinking(request: MessagesRequest) -> None:
     """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
-    allows only some sampling values."""
+    allows only some sampling values and no forced tool call."""
     thinking = request.thinking
-    conflict = sampling_conflict(
-        thinking.type if thinking else None, request.temperature, request.top_p, request.top_k
+    choice = request.tool_choice
+    conflict = thinking_conflict(
+        thinking.type if thinking else None,
+        request.temperature,
+        request.top_p,
+        request.top_k,
+        forced_tool=choice is not None and choice.type in ("any", "tool"),
     )
     if conflict is not None:
         raise InvalidRequest(conflict, "thinking")

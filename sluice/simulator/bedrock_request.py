@@ -32,7 +32,7 @@ from sluice.simulator.bedrock_wire import (
     ToolSpec,
     ToolUseBlock,
 )
-from sluice.simulator.frontends import sampling_conflict
+from sluice.simulator.frontends import thinking_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 type JsonObject = dict[str, Any]
@@ -131,12 +131,17 @@ def _response_format(text_format: TextFormat | None) -> JsonObject | None:
 
 def _check_thinking(request: ConverseRequest) -> None:
     """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
-    allows only some sampling values (Claude's rules)."""
+    allows only some sampling values and no forced tool call (Claude's rules)."""
     fields, inference = request.additionalModelRequestFields, request.inferenceConfig
     thinking = fields.thinking
     top_k = (fields.model_extra or {}).get("top_k")
-    conflict = sampling_conflict(
-        thinking.type if thinking else None, inference.temperature, inference.topP, top_k
+    choice = request.toolConfig.toolChoice if request.toolConfig else None
+    conflict = thinking_conflict(
+        thinking.type if thinking else None,
+        inference.temperature,
+        inference.topP,
+        top_k,
+        forced_tool=choice is not None and (choice.any_ is not None or choice.tool is not None),
     )
     if conflict is not None:
         raise InvalidRequest(conflict)

@@ -33,12 +33,17 @@ def validation_message(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
-def sampling_conflict(
-    thinking: str | None, temperature: float | None, top_p: float | None, top_k: int | None
+def thinking_conflict(
+    thinking: str | None,
+    temperature: float | None,
+    top_p: float | None,
+    top_k: int | None,
+    *,
+    forced_tool: bool,
 ) -> str | None:
-    """Claude's sampling rules while it thinks (``thinking`` enabled or adaptive): temperature 1
-    only, no top_k, top_p from 0.95 to 1. The broken rule, named by the protocol's field names
-    (``temperature``, ``top_p``, ``top_k``); None when the request keeps them."""
+    """Claude's rules while it thinks (``thinking`` enabled or adaptive): temperature 1 only, no
+    top_k, top_p from 0.95 to 1, and no forced tool call. The broken rule, named by the protocol's
+    field names; None when the request keeps them."""
     if thinking not in ("enabled", "adaptive"):
         return None
     if temperature is not None and temperature != 1:
@@ -47,6 +52,8 @@ def sampling_conflict(
         return "top_k cannot be set when thinking is enabled or adaptive"
     if top_p is not None and not 0.95 <= top_p <= 1:
         return "top_p must be between 0.95 and 1 when thinking is enabled or adaptive"
+    if forced_tool:
+        return "tool_choice may only be auto or none when thinking is enabled or adaptive"
     return None
 
 

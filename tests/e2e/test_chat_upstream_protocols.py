@@ -130,6 +130,22 @@ def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
+def test_a_forced_tool_call_is_made_when_reasoning_is_asked_for_too(stack: RunningStack, model: str) -> None:
+    """Claude refuses a forced tool call while it thinks (the simulator's Anthropic and Bedrock
+    front ends too): on Claude routes the call wins and thinking is left out."""
+    completion = sdk(stack, model).chat.completions.create(
+        model=model,
+        messages=user("What is the weather in Zagreb? Use the get_weather tool."),
+        tools=TOOLS,
+        tool_choice="required",
+        reasoning_effort="high",
+    )
+
+    [call] = completion.choices[0].message.tool_calls
+    assert completion.choices[0].finish_reason == "tool_calls" and call.function.name == "get_weather"
+
+
+@pytest.mark.parametrize("model", PROTOCOLS)
 def test_a_conversation_with_tool_calls_goes_on_without_tools(stack: RunningStack, model: str) -> None:
     """Clients drop ``tools`` once they want a plain answer; Bedrock needs the called tools declared."""
     client = sdk(stack, model)

@@ -507,6 +507,17 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
             },
             "top_p must be between 0.95 and 1",
         ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": user(),
+                "tools": [WEATHER],
+                "tool_choice": {"type": "any"},
+                "thinking": {"type": "adaptive"},
+            },
+            "tool_choice may only be auto or none when thinking",
+        ),
     ],
 )
 def test_bad_requests_are_400s_in_anthropic_format_naming_the_problem(

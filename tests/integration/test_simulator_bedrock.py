@@ -341,6 +341,13 @@ def test_json_mode_answers_json_that_fits_the_schema(bedrock: Any) -> None:
         ),
         (
             {
+                "additionalModelRequestFields": {"thinking": {"type": "adaptive"}},
+                "toolConfig": TOOLS | {"toolChoice": {"any": {}}},
+            },
+            "tool_choice may only be auto or none when thinking",
+        ),
+        (
+            {
                 "outputConfig": {
                     "textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{no"}}}
                 }

@@ -1,5 +1,5 @@
-"""Claude's sampling rules while it thinks (shared/chat/claude_rules.py), as both request mappers
-apply them: Anthropic Messages and Bedrock Converse."""
+"""Claude's rules while it thinks (shared/chat/claude_rules.py): sampling values and forced tool
+calls, as both request mappers apply them (Anthropic Messages and Bedrock Converse)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,51 @@ def test_an_anthropic_clients_values_go_as_it_sent_them(sampled: Callable[[ChatR
         "top_k": 5,
         "thinking": {"type": "enabled", "budget_tokens": 2048},
     }
+
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+FORCED = [
+    pytest.param("required", id="required"),
+    pytest.param({"type": "function", "function": {"name": "get_weather"}}, id="named"),
+]
+
+
+def anthropic_choice(req: ChatRequest) -> tuple[Any, Any, Any]:
+    body = request_to_anthropic(req)
+    return body.get("tool_choice"), body.get("thinking"), body.get("output_config")
+
+
+def bedrock_choice(req: ChatRequest) -> tuple[Any, Any, Any]:
+    kwargs = request_to_converse(req)
+    choice = kwargs["toolConfig"].get("toolChoice")
+    return choice, kwargs.get("additionalModelRequestFields", {}).get("thinking"), kwargs.get("outputConfig")
+
+
+@pytest.mark.parametrize("tool_choice", FORCED)
+def test_an_openai_clients_forced_tool_call_wins_over_thinking(tool_choice: Any) -> None:
+    """Claude refuses a forced tool call while it thinks: the call is kept, thinking is left out
+    and the effort still goes; the client's temperature goes too, since nothing thinks."""
+    req = from_openai(tools=[WEATHER], tool_choice=tool_choice, reasoning_effort="high", temperature=0.2)
+
+    choice, thinking, output = anthropic_choice(req)
+    assert choice["type"] in ("any", "tool") and thinking is None and output == {"effort": "high"}
+    assert request_to_anthropic(req)["temperature"] == 0.2
+    choice, thinking, output = bedrock_choice(req)
+    assert set(choice) <= {"any", "tool"} and thinking is None and output == {"effort": "high"}
+
+
+def test_auto_tool_choice_keeps_thinking() -> None:
+    req = from_openai(tools=[WEATHER], tool_choice="auto", reasoning_effort="high")
+
+    assert anthropic_choice(req)[1] == {"type": "adaptive"}
+    assert bedrock_choice(req)[1] == {"type": "adaptive"}
+
+
+def test_an_anthropic_clients_forced_tool_and_thinking_go_as_sent() -> None:
+    req = from_anthropic(
+        tools=[{"name": "get_weather", "input_schema": {"type": "object"}}],
+        tool_choice={"type": "any"},
+        thinking={"type": "enabled", "budget_tokens": 2048},
+    )
+
+    assert anthropic_choice(req)[:2] == ({"type": "any"}, {"type": "enabled", "budget_tokens": 2048})
