@@ -30,15 +30,22 @@ def thinks(thinking: Json | None) -> bool:
     return thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
 
 
-def claude_thinking(req: ChatRequest, thinking: Json | None) -> Json | None:
-    """``thinking`` as sent to Claude. Claude refuses a forced tool call (any tool, or a named one)
-    while it thinks; a request in OpenAI format (or Sluice's own) that forces one leaves thinking
-    out, since the call is what its client needs and reasoning only how well it is made (its
+def claude_thinking(req: ChatRequest, thinking: Json | None, *, unthought_tool_turn: bool) -> Json | None:
+    """``thinking`` as sent to Claude, which refuses two things while it thinks:
+
+    - a forced tool call (any tool, or a named one);
+    - a conversation whose last assistant turn called tools without starting with the signed
+      thinking that led to the calls (``unthought_tool_turn``, read from the turns as sent). An
+      OpenAI client's history carries at most ``reasoning_content``, unsigned, which Claude cannot
+      take back, so every continuation of a tool loop would be refused.
+
+    A request in OpenAI format (or Sluice's own) that does either leaves thinking out: the call,
+    or the loop's next step, is what its client needs, and reasoning only how well it is made (the
     effort still goes). An Anthropic-format request goes as its client sent it."""
+    if not thinks(thinking) or req.extras_format is WireFormat.ANTHROPIC:
+        return thinking
     forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in FORCED_TOOL_CHOICES
-    if forced and thinks(thinking) and req.extras_format is not WireFormat.ANTHROPIC:
-        return None
-    return thinking
+    return None if forced or unthought_tool_turn else thinking
 
 
 def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:

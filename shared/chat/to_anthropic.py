@@ -65,8 +65,11 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
     max_tokens = req.max_tokens if req.max_tokens is not None else default_max_tokens
     if max_tokens is None:
         raise InvalidRequest("max_tokens is required for this model.", param="max_tokens")
-    body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": _turns(req)}
-    thinking = claude_thinking(req, _thinking(req.reasoning, req.extras_format))
+    turns = _turns(req)
+    body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": turns}
+    thinking = claude_thinking(
+        req, _thinking(req.reasoning, req.extras_format), unthought_tool_turn=_unthought_tool_turn(turns)
+    )
     sampling = claude_sampling(req, thinking)
     optional: dict[str, Any] = {
         "system": _system(req) or None,
@@ -119,6 +122,14 @@ def _turns(req: ChatRequest) -> list[Json]:
         else:
             turns.append({"role": role, "content": blocks})
     return turns
+
+
+def _unthought_tool_turn(turns: list[Json]) -> bool:
+    """The last assistant turn calls tools and does not start with a thinking block."""
+    last = next((t["content"] for t in reversed(turns) if t["role"] == "assistant"), None)
+    if not last or not any(block["type"] == "tool_use" for block in last):
+        return False
+    return last[0]["type"] not in ("thinking", "redacted_thinking")
 
 
 def content_block(part: Part) -> Json | None:

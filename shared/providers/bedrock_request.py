@@ -54,7 +54,9 @@ def request_to_converse(req: ChatRequest) -> Json:
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
-    thinking = claude_thinking(req, _thinking(req.reasoning, req.extras_format))
+    thinking = claude_thinking(
+        req, _thinking(req.reasoning, req.extras_format), unthought_tool_turn=_unthought_tool_turn(messages)
+    )
     sampling = claude_sampling(req, thinking)
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {
@@ -113,6 +115,14 @@ def _turns(req: ChatRequest) -> list[Json]:
 
 def _has_tool_blocks(turns: list[Json]) -> bool:
     return any("toolUse" in b or "toolResult" in b for turn in turns for b in turn["content"])
+
+
+def _unthought_tool_turn(turns: list[Json]) -> bool:
+    """The last assistant turn calls tools and does not start with reasoning."""
+    last = next((t["content"] for t in reversed(turns) if t["role"] == "assistant"), None)
+    if not last or not any("toolUse" in block for block in last):
+        return False
+    return "reasoningContent" not in last[0]
 
 
 def _called_tools(turns: list[Json]) -> list[str]:

@@ -149,12 +149,31 @@ def _check_thinking(request: MessagesRequest) -> None:
     )
     if conflict is not None:
         raise InvalidRequest(conflict, "thinking")
+    if thinking is not None and thinking.type in ("enabled", "adaptive"):
+        _check_thought_tool_turn(request.messages)
     if thinking is None or thinking.type != "enabled":
         return
     if thinking.budget_tokens is None:
         raise InvalidRequest("thinking.enabled.budget_tokens: Field required", "thinking")
     if thinking.budget_tokens >= request.max_tokens:
         raise InvalidRequest("max_tokens must be greater than thinking.budget_tokens", "max_tokens")
+
+
+def _check_thought_tool_turn(turns: list[Turn]) -> None:
+    """While Claude thinks, the last assistant turn, if it called tools, starts with the thinking
+    that led to the calls."""
+    index, last = next(
+        ((i, t) for i, t in reversed(list(enumerate(turns))) if t.role == "assistant"), (0, None)
+    )
+    if last is None or not any(isinstance(block, ToolUseBlock) for block in last.content):
+        return
+    if (first := last.content[0].type) not in ("thinking", "redacted_thinking"):
+        raise InvalidRequest(
+            f"messages.{index}.content.0.type: expected thinking or redacted_thinking, found {first}: "
+            "while thinking is enabled or adaptive, a final assistant turn that calls tools must start "
+            "with the thinking that led to the calls",
+            "messages",
+        )
 
 
 def _check_turns(turns: list[Turn]) -> None:

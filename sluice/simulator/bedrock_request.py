@@ -145,6 +145,8 @@ def _check_thinking(request: ConverseRequest) -> None:
     )
     if conflict is not None:
         raise InvalidRequest(conflict)
+    if thinking is not None and thinking.type in ("enabled", "adaptive"):
+        _check_thought_tool_turn(request)
     if thinking is None or thinking.type != "enabled":
         return
     if thinking.budget_tokens is None:
@@ -152,6 +154,23 @@ def _check_thinking(request: ConverseRequest) -> None:
     max_tokens = request.inferenceConfig.maxTokens
     if max_tokens is not None and thinking.budget_tokens >= max_tokens:
         raise InvalidRequest("inferenceConfig.maxTokens must be greater than thinking.budget_tokens")
+
+
+def _check_thought_tool_turn(request: ConverseRequest) -> None:
+    """While Claude thinks, the last assistant turn, if it called tools, starts with the reasoning
+    that led to the calls."""
+    turns = request.messages
+    index, last = next(
+        ((i, t) for i, t in reversed(list(enumerate(turns))) if t.role == "assistant"), (0, None)
+    )
+    if last is None or not any(block.toolUse for block in last.content):
+        return
+    if last.content[0].reasoningContent is None:
+        raise InvalidRequest(
+            f"messages.{index}.content.0: expected reasoningContent: while thinking is enabled or "
+            "adaptive, a final assistant turn that calls tools must start with the reasoning that led "
+            "to the calls"
+        )
 
 
 def _check_turns(request: ConverseRequest) -> None:

@@ -146,6 +146,31 @@ def test_a_forced_tool_call_is_made_when_reasoning_is_asked_for_too(stack: Runni
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
+def test_a_tool_loop_with_reasoning_effort_goes_on(stack: RunningStack, model: str) -> None:
+    """The client sends its history back as the OpenAI SDK keeps it: ``reasoning_content``
+    unsigned, which Claude cannot take back. While Claude thinks, a last assistant turn that
+    called tools must start with its signed thinking (the simulator refuses it otherwise, as
+    Claude does), so on Claude routes the loop's next step is asked without thinking."""
+    client = sdk(stack, model)
+    messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
+
+    first = client.chat.completions.create(
+        model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
+    )
+    [call] = first.choices[0].message.tool_calls
+    assert (first.choices[0].message.model_extra or {}).get("reasoning_content"), "the first step thought"
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
+    ]
+    second = client.chat.completions.create(
+        model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
+    )
+
+    assert second.choices[0].message.content.startswith("Tool result received: 18 degrees and sunny")
+
+
+@pytest.mark.parametrize("model", PROTOCOLS)
 def test_a_conversation_with_tool_calls_goes_on_without_tools(stack: RunningStack, model: str) -> None:
     """Clients drop ``tools`` once they want a plain answer; Bedrock needs the called tools declared."""
     client = sdk(stack, model)

@@ -518,6 +518,23 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
             },
             "tool_choice may only be auto or none when thinking",
         ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [
+                    *user(),
+                    {"role": "assistant", "content": [TOOL_USE]},
+                    {
+                        "role": "user",
+                        "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "18"}],
+                    },
+                ],
+                "tools": [WEATHER],
+                "thinking": {"type": "adaptive"},
+            },
+            "messages.1.content.0.type: expected thinking or redacted_thinking, found tool_use",
+        ),
     ],
 )
 def test_bad_requests_are_400s_in_anthropic_format_naming_the_problem(

@@ -348,6 +348,21 @@ def test_json_mode_answers_json_that_fits_the_schema(bedrock: Any) -> None:
         ),
         (
             {
+                "messages": [
+                    *say("hi"),
+                    {
+                        "role": "assistant",
+                        "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {}}}],
+                    },
+                    user({"toolResult": {"toolUseId": "t1", "content": [{"text": "18"}]}}),
+                ],
+                "toolConfig": TOOLS,
+                "additionalModelRequestFields": {"thinking": {"type": "adaptive"}},
+            },
+            "messages.1.content.0: expected reasoningContent",
+        ),
+        (
+            {
                 "outputConfig": {
                     "textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{no"}}}
                 }

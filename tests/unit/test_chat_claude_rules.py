@@ -1,14 +1,15 @@
-"""Claude's rules while it thinks (shared/chat/claude_rules.py): sampling values and forced tool
-calls, as both request mappers apply them (Anthropic Messages and Bedrock Converse)."""
+"""Claude's rules while it thinks (shared/chat/claude_rules.py): sampling values, forced tool
+calls and tool loops, as both request mappers apply them (Anthropic Messages, Bedrock Converse)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from shared.chat.canonical import ChatRequest
+from shared.chat.canonical import ChatRequest, Reasoning, ReasoningConfig, ThinkingMode
 from shared.chat.from_anthropic import request_from_anthropic
 from shared.chat.from_openai import request_from_openai
 from shared.chat.to_anthropic import request_to_anthropic
@@ -145,3 +146,61 @@ def test_an_anthropic_clients_forced_tool_and_thinking_go_as_sent() -> None:
     )
 
     assert anthropic_choice(req)[:2] == ({"type": "any"}, {"type": "enabled", "budget_tokens": 2048})
+
+
+def tool_loop(**fields: Any) -> ChatRequest:
+    """An OpenAI client's next step in a tool loop, its history as the SDK keeps it."""
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {
+            "role": "assistant",
+            "reasoning_content": "I should call the tool.",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "18 degrees"},
+    ]
+    return from_openai(messages=messages, tools=[WEATHER], **fields)
+
+
+def test_an_openai_tool_loop_goes_on_without_thinking_claude_could_not_take() -> None:
+    """Unsigned ``reasoning_content`` cannot go back to Claude, which, thinking, wants the last
+    tool-calling turn to start with its signed thinking: the next step is asked without it."""
+    req = tool_loop(reasoning_effort="high", temperature=0.2)
+
+    body = request_to_anthropic(req)
+    kwargs = request_to_converse(req)
+
+    assert (
+        "thinking" not in body and body["temperature"] == 0.2 and body["output_config"] == {"effort": "high"}
+    )
+    assert body["messages"][1]["content"][0]["type"] == "tool_use"
+    assert "additionalModelRequestFields" not in kwargs and kwargs["inferenceConfig"]["temperature"] == 0.2
+
+
+def test_a_tool_turn_that_starts_with_signed_thinking_keeps_thinking() -> None:
+    """A history that kept Claude's signed thinking ahead of the calls keeps thinking on."""
+    loop = tool_loop(reasoning_effort="high")
+    signed = replace(
+        loop.messages[1], parts=(Reasoning("I should call the tool.", "sig"), *loop.messages[1].parts[1:])
+    )
+    req = replace(loop, messages=(loop.messages[0], signed, *loop.messages[2:]), extras_format=None,
+                  reasoning=ReasoningConfig(mode=ThinkingMode.ADAPTIVE))  # fmt: skip
+
+    assert request_to_anthropic(req)["thinking"] == {"type": "adaptive"}
+    assert request_to_converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
+
+
+def test_a_last_turn_without_tool_calls_keeps_thinking() -> None:
+    req = from_openai(
+        messages=[
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "a", "reasoning_content": "unsigned"},
+            {"role": "user", "content": "and?"},
+        ],
+        reasoning_effort="high",
+    )
+
+    assert request_to_anthropic(req)["thinking"] == {"type": "adaptive"}
+    assert request_to_converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
