@@ -48,24 +48,38 @@ def claude_thinking(req: ChatRequest, thinking: Json | None, *, unthought_tool_t
     return None if forced or unthought_tool_turn else thinking
 
 
-def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:
+def claude_sampling(
+    req: ChatRequest, thinking: Json | None, *, one_of_temperature_top_p: bool = True
+) -> Sampling:
     """The request's sampling values as Claude takes them; temperatures above 1.0 are clamped.
 
-    While Claude thinks (``thinking`` enabled or adaptive) it takes temperature 1 only, no top_k
-    and a top_p from 0.95 to 1, and refuses the whole request otherwise. A request in Anthropic's
-    own format goes as it came: its client chose both, as it would have with Claude directly.
-    From any other source the values Claude would refuse are left out: an OpenAI client's
-    ``reasoning_effort`` is what turned thinking on, and OpenAI SDKs and frameworks often send
-    a temperature of their own."""
+    A request in Anthropic's own format goes as it came: its client chose the values, as it would
+    with Claude directly, and gets Claude's answer. From any other source the values Claude would
+    refuse are left out (an OpenAI client's ``reasoning_effort`` is what turned thinking on, and
+    OpenAI SDKs and frameworks often send a temperature and a top_p of their own):
+
+    - while Claude thinks (``thinking`` enabled or adaptive) it takes temperature 1 only, no
+      top_k, and a top_p from 0.95 to 1;
+    - Claude models since 4.1 refuse temperature and top_p together
+      (``one_of_temperature_top_p``; Bedrock routes to other models pass False). Of the two, one
+      at its no-op value (top_p 1, or temperature 1) is left out; otherwise top_p is, the
+      temperature being the knob clients set on purpose more often."""
     sampling = req.sampling
     temperature = min(sampling.temperature, MAX_TEMPERATURE) if sampling.temperature is not None else None
     top_p, top_k = sampling.top_p, sampling.top_k
-    if thinks(thinking) and req.extras_format is not WireFormat.ANTHROPIC:
+    if req.extras_format is WireFormat.ANTHROPIC:
+        return Sampling(temperature, top_p, top_k)
+    if thinks(thinking):
         if temperature != THINKING_TEMPERATURE:
             temperature = None
         if top_p is not None and not THINKING_TOP_P[0] <= top_p <= THINKING_TOP_P[1]:
             top_p = None
         top_k = None
+    if one_of_temperature_top_p and temperature is not None and top_p is not None:
+        if top_p != 1 and temperature == 1:
+            temperature = None
+        else:
+            top_p = None
     return Sampling(temperature, top_p, top_k)
 
 

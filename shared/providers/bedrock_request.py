@@ -57,7 +57,7 @@ def request_to_converse(req: ChatRequest) -> Json:
     thinking = claude_thinking(
         req, _thinking(req.reasoning, req.extras_format), unthought_tool_turn=_unthought_tool_turn(messages)
     )
-    sampling = claude_sampling(req, thinking)
+    sampling = claude_sampling(req, thinking, one_of_temperature_top_p="claude" in req.model.lower())
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {
         "system": _system(req) or None,

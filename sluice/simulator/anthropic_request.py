@@ -30,7 +30,7 @@ from sluice.simulator.anthropic_wire import (
     ToolUseBlock,
     Turn,
 )
-from sluice.simulator.frontends import thinking_conflict
+from sluice.simulator.frontends import claude_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 Json = dict[str, Any]
@@ -140,7 +140,7 @@ def _check_thinking(request: MessagesRequest) -> None:
     allows only some sampling values and no forced tool call."""
     thinking = request.thinking
     choice = request.tool_choice
-    conflict = thinking_conflict(
+    conflict = claude_conflict(
         thinking.type if thinking else None,
         request.temperature,
         request.top_p,

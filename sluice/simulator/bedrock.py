@@ -97,8 +97,9 @@ class BedrockConverse:
         if (denied := _deny(request.headers.get("authorization"))) is not None:
             return denied
         try:
-            converse = read_converse(await read_json(request))
-            chat = chat_request(converse, request.path_params["model_id"], stream)
+            model_id = request.path_params["model_id"]
+            converse = read_converse(await read_json(request), model_id)
+            chat = chat_request(converse, model_id, stream)
             controls = read_controls(request.headers, chat.last_user_text())
             plan = plan_completion(chat)
             fault = controls.active_fault(self.failures)

@@ -32,16 +32,16 @@ from sluice.simulator.bedrock_wire import (
     ToolSpec,
     ToolUseBlock,
 )
-from sluice.simulator.frontends import thinking_conflict
+from sluice.simulator.frontends import claude_conflict
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 type JsonObject = dict[str, Any]
 
 
-def read_converse(body: Any) -> ConverseRequest:
-    """A Converse body, checked; raises ``ValidationError`` or ``InvalidRequest``."""
+def read_converse(body: Any, model_id: str) -> ConverseRequest:
+    """A Converse body for ``model_id``, checked; raises ``ValidationError`` or ``InvalidRequest``."""
     request = ConverseRequest.model_validate(body)
-    _check_thinking(request)
+    _check_thinking(request, claude="claude" in model_id.lower())
     _check_turns(request)
     return request
 
@@ -129,19 +129,20 @@ def _response_format(text_format: TextFormat | None) -> JsonObject | None:
     return {"type": "json_schema", "json_schema": {"name": definition.name, "schema": definition.schema_}}
 
 
-def _check_thinking(request: ConverseRequest) -> None:
+def _check_thinking(request: ConverseRequest, *, claude: bool) -> None:
     """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
     allows only some sampling values and no forced tool call (Claude's rules)."""
     fields, inference = request.additionalModelRequestFields, request.inferenceConfig
     thinking = fields.thinking
     top_k = (fields.model_extra or {}).get("top_k")
     choice = request.toolConfig.toolChoice if request.toolConfig else None
-    conflict = thinking_conflict(
+    conflict = claude_conflict(
         thinking.type if thinking else None,
         inference.temperature,
         inference.topP,
         top_k,
         forced_tool=choice is not None and (choice.any_ is not None or choice.tool is not None),
+        one_of_temperature_top_p=claude,
     )
     if conflict is not None:
         raise InvalidRequest(conflict)

@@ -33,28 +33,38 @@ def validation_message(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
-def thinking_conflict(
+def claude_conflict(
     thinking: str | None,
     temperature: float | None,
     top_p: float | None,
     top_k: int | None,
     *,
     forced_tool: bool,
+    one_of_temperature_top_p: bool = True,
 ) -> str | None:
-    """Claude's rules while it thinks (``thinking`` enabled or adaptive): temperature 1 only, no
-    top_k, top_p from 0.95 to 1, and no forced tool call. The broken rule, named by the protocol's
-    field names; None when the request keeps them."""
-    if thinking not in ("enabled", "adaptive"):
-        return None
-    if temperature is not None and temperature != 1:
-        return "temperature may only be set to 1 when thinking is enabled or adaptive"
-    if top_k is not None:
-        return "top_k cannot be set when thinking is enabled or adaptive"
-    if top_p is not None and not 0.95 <= top_p <= 1:
-        return "top_p must be between 0.95 and 1 when thinking is enabled or adaptive"
-    if forced_tool:
-        return "tool_choice may only be auto or none when thinking is enabled or adaptive"
-    return None
+    """Claude's sampling and tool-choice rules, the broken one named by the protocol's field names
+    (None when the request keeps them): since Claude 4.1 temperature and top_p not together
+    (``one_of_temperature_top_p``: Bedrock's other models take both), and while it thinks
+    (``thinking`` enabled or adaptive) temperature 1 only, no top_k, top_p from 0.95 to 1, and no
+    forced tool call."""
+    thinks = thinking in ("enabled", "adaptive")
+    rules = (
+        (
+            one_of_temperature_top_p and temperature is not None and top_p is not None,
+            "temperature and top_p cannot both be set for this model; use only one",
+        ),
+        (
+            thinks and temperature is not None and temperature != 1,
+            "temperature may only be set to 1 when thinking is enabled or adaptive",
+        ),
+        (thinks and top_k is not None, "top_k cannot be set when thinking is enabled or adaptive"),
+        (
+            thinks and top_p is not None and not 0.95 <= top_p <= 1,
+            "top_p must be between 0.95 and 1 when thinking is enabled or adaptive",
+        ),
+        (thinks and forced_tool, "tool_choice may only be auto or none when thinking is enabled or adaptive"),
+    )
+    return next((message for broken, message in rules if broken), None)
 
 
 def reasoning_signature(reasoning: str) -> str:

@@ -213,6 +213,15 @@ def test_json_modes(stack: RunningStack, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
+def test_temperature_and_top_p_together(stack: RunningStack, model: str) -> None:
+    """OpenAI clients often send both; Claude since 4.1 takes only one (the simulator's Anthropic
+    front end refuses both, as Claude does), so the Anthropic route sends the temperature."""
+    text, finish, _ = answer(stack, model, messages=user("sample"), temperature=0.5, top_p=0.9)
+
+    assert text.startswith("Simulated reply to: sample") and finish == "stop"
+
+
+@pytest.mark.parametrize("model", PROTOCOLS)
 def test_stop_sequences(stack: RunningStack, model: str) -> None:
     stopped = sdk(stack, model).chat.completions.create(
         model=model, messages=user("stop early"), stop=["reply"]

@@ -484,6 +484,10 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
         ),
         ({"model": "m", "max_tokens": 5, "messages": user(), "temperature": 1.5}, "temperature"),
         (
+            {"model": "m", "max_tokens": 5, "messages": user(), "temperature": 0.5, "top_p": 0.9},
+            "temperature and top_p cannot both be set for this model",
+        ),
+        (
             {
                 "model": "m",
                 "max_tokens": 5,

@@ -388,6 +388,10 @@ def test_json_mode_answers_json_that_fits_the_schema(bedrock: Any) -> None:
             {"messages": [user({"toolResult": {"toolUseId": "t1", "content": [{"text": "x"}]}})]},
             "toolConfig field must be defined",
         ),
+        (
+            {"inferenceConfig": {"temperature": 0.5, "topP": 0.9}},
+            "temperature and top_p cannot both be set for this model",
+        ),
     ],
 )
 def test_malformed_requests_are_validation_exceptions_naming_the_problem(
@@ -400,6 +404,17 @@ def test_malformed_requests_are_validation_exceptions_naming_the_problem(
         assert error.response["Error"]["Code"] == "ValidationException"
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert named in error.response["Error"]["Message"]
+
+
+def test_a_model_other_than_claude_takes_temperature_and_top_p_together(bedrock: Any) -> None:
+    """Claude's one-of rule is Claude's: another model id takes both."""
+    answer = bedrock.converse(
+        modelId="meta.llama3-70b-instruct-v1:0",
+        messages=say("hello"),
+        inferenceConfig={"temperature": 0.5, "topP": 0.9},
+    )
+
+    assert answer["stopReason"] == "end_turn"
 
 
 def test_raw_requests_get_bedrocks_error_shape(server: SimulatorServer) -> None:

@@ -20,6 +20,8 @@ from shared.wire.openai import ChatCompletionRequest
 
 type Sampled = dict[str, Any]
 
+BEDROCK_CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
 
 def from_openai(**fields: Any) -> ChatRequest:
     body = {"model": "m", "max_tokens": 4096, "messages": [{"role": "user", "content": "q"}], **fields}
@@ -37,7 +39,7 @@ def anthropic_sampling(req: ChatRequest) -> Sampled:
 
 
 def bedrock_sampling(req: ChatRequest) -> Sampled:
-    kwargs = request_to_converse(req)
+    kwargs = request_to_converse(replace(req, model=BEDROCK_CLAUDE))
     inference, fields = kwargs.get("inferenceConfig", {}), kwargs.get("additionalModelRequestFields", {})
     names = {"temperature": "temperature", "topP": "top_p"}
     sampled = {names[k]: v for k, v in inference.items() if k in names}
@@ -63,19 +65,47 @@ def test_an_openai_clients_effort_leaves_out_the_values_thinking_refuses(
 
 @MAPPERS
 def test_the_values_thinking_allows_are_kept(sampled: Callable[[ChatRequest], Sampled]) -> None:
-    req = from_openai(reasoning_effort="low", temperature=1, top_p=0.97)
-
-    assert sampled(req) == {"temperature": 1, "top_p": 0.97, "thinking": {"type": "adaptive"}}
+    assert sampled(from_openai(reasoning_effort="low", temperature=1)) == {
+        "temperature": 1,
+        "thinking": {"type": "adaptive"},
+    }
+    assert sampled(from_openai(reasoning_effort="low", top_p=0.97)) == {
+        "top_p": 0.97,
+        "thinking": {"type": "adaptive"},
+    }
 
 
 @MAPPERS
-def test_without_thinking_every_value_goes_as_sent(sampled: Callable[[ChatRequest], Sampled]) -> None:
-    assert sampled(from_openai(temperature=0.2, top_p=0.9, top_k=40)) == {
-        "temperature": 0.2,
-        "top_p": 0.9,
-        "top_k": 40,
-    }
+def test_without_thinking_the_values_go_as_sent(sampled: Callable[[ChatRequest], Sampled]) -> None:
+    assert sampled(from_openai(temperature=0.2, top_k=40)) == {"temperature": 0.2, "top_k": 40}
+    assert sampled(from_openai(top_p=0.9)) == {"top_p": 0.9}
     assert sampled(from_openai(temperature=1.7))["temperature"] == 1.0, "clamped to Claude's maximum"
+
+
+@MAPPERS
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ({"temperature": 0.7, "top_p": 1}, {"temperature": 0.7}),  # top_p at its no-op value
+        ({"temperature": 1, "top_p": 0.9}, {"top_p": 0.9}),  # temperature at its no-op value
+        ({"temperature": 0.5, "top_p": 0.9}, {"temperature": 0.5}),  # both chosen: temperature
+        ({"reasoning_effort": "low", "temperature": 1, "top_p": 0.97}, {"top_p": 0.97}),
+    ],
+)
+def test_temperature_and_top_p_do_not_go_together(
+    sampled: Callable[[ChatRequest], Sampled], sent: dict[str, Any], kept: dict[str, Any]
+) -> None:
+    """Claude models since 4.1 refuse the two together, and OpenAI clients often send both."""
+    values = sampled(from_openai(**sent))
+    values.pop("thinking", None)
+
+    assert values == kept
+
+
+def test_bedrock_models_other_than_claude_take_both() -> None:
+    kwargs = request_to_converse(replace(from_openai(temperature=0.5, top_p=0.9), model="meta.llama3-70b"))
+
+    assert kwargs["inferenceConfig"] == {"maxTokens": 4096, "temperature": 0.5, "topP": 0.9}
 
 
 @MAPPERS
@@ -91,10 +121,13 @@ def test_an_openai_clients_explicit_thinking_follows_the_same_rule(
 def test_an_anthropic_clients_values_go_as_it_sent_them(sampled: Callable[[ChatRequest], Sampled]) -> None:
     """Its client chose thinking and the values together, as it would with Claude directly, and gets
     Claude's answer to them."""
-    req = from_anthropic(thinking={"type": "enabled", "budget_tokens": 2048}, temperature=0.5, top_k=5)
+    req = from_anthropic(
+        thinking={"type": "enabled", "budget_tokens": 2048}, temperature=0.5, top_p=0.5, top_k=5
+    )
 
     assert sampled(req) == {
         "temperature": 0.5,
+        "top_p": 0.5,
         "top_k": 5,
         "thinking": {"type": "enabled", "budget_tokens": 2048},
     }

@@ -168,12 +168,8 @@ def test_sampling_stop_and_model_specific_fields() -> None:
     kwargs = request_to_converse(req)
     thinks = request_to_converse(thinking)
 
-    assert kwargs["inferenceConfig"] == {
-        "maxTokens": 300,
-        "temperature": 1.0,
-        "topP": 0.9,
-        "stopSequences": ["END"],
-    }
+    # temperature 1.7, clamped to 1 (its no-op value), leaves top_p alone: Claude takes only one.
+    assert kwargs["inferenceConfig"] == {"maxTokens": 300, "topP": 0.9, "stopSequences": ["END"]}
     assert kwargs["additionalModelRequestFields"] == {"top_k": 40}
     assert kwargs["additionalModelResponseFieldPaths"] == ["/stop_sequence"]
     # While Claude thinks: temperature 1 (1.7 clamped to it), no top_k, no top_p below 0.95.
