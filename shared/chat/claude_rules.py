@@ -83,6 +83,16 @@ def claude_sampling(
     return Sampling(temperature, top_p, top_k)
 
 
+def check_stop_sequences(req: ChatRequest) -> None:
+    """Claude refuses a stop sequence that is empty or only whitespace, and OpenAI clients often
+    send ``"\n"``: a 400 that names ``stop``, rather than the upstream's refusal. Left out
+    instead, the answer would run past where its client asked it to stop."""
+    if any(not stop.strip() for stop in req.stop):
+        raise InvalidRequest(
+            "Stop sequences that are empty or only whitespace are not supported by this model.", param="stop"
+        )
+
+
 def check_thinking_budget(config: ReasoningConfig) -> None:
     """Claude's floor for an enabled thinking budget: a 400 that names the parameter, rather than
     the upstream's refusal."""

@@ -29,7 +29,13 @@ from shared.chat.canonical import (
     ToolResult,
     WireFormat,
 )
-from shared.chat.claude_rules import check_thinking_budget, claude_sampling, claude_thinking, effort_thinking
+from shared.chat.claude_rules import (
+    check_stop_sequences,
+    check_thinking_budget,
+    claude_sampling,
+    claude_thinking,
+    effort_thinking,
+)
 from shared.errors import InvalidRequest, UpstreamError
 
 type Json = dict[str, Any]
@@ -96,6 +102,7 @@ def _refuse_unsupported(req: ChatRequest) -> None:
         raise InvalidRequest("n > 1 is not supported by this model.", param="n")
     if req.logprobs:
         raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
+    check_stop_sequences(req)
 
 
 def _system(req: ChatRequest) -> list[Json]:

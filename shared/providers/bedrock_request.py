@@ -29,6 +29,7 @@ from shared.chat.canonical import (
 )
 from shared.chat.claude_rules import (
     Sampling,
+    check_stop_sequences,
     check_thinking_budget,
     claude_sampling,
     claude_thinking,
@@ -76,6 +77,8 @@ def _refuse_unsupported(req: ChatRequest) -> None:
         raise InvalidRequest("n > 1 is not supported by this model.", param="n")
     if req.logprobs:
         raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
+    if "claude" in req.model.lower():
+        check_stop_sequences(req)
     for index, tool in enumerate(req.tools):
         if isinstance(tool, ServerTool):
             raise InvalidRequest(

@@ -45,6 +45,10 @@ _ALLOWED_BLOCKS = {
 def chat_request(body: Any) -> ChatRequest:
     """The ``ChatRequest`` for a Messages body; raises ``ValidationError`` or ``InvalidRequest``."""
     request = MessagesRequest.model_validate(body)
+    if any(not stop.strip() for stop in request.stop_sequences or ()):
+        raise InvalidRequest(
+            "stop_sequences: each stop sequence must contain non-whitespace", "stop_sequences"
+        )
     _check_thinking(request)
     _check_turns(request.messages)
     return ChatRequest.model_validate(openai_body(request))

@@ -221,6 +221,17 @@ def test_temperature_and_top_p_together(stack: RunningStack, model: str) -> None
     assert text.startswith("Simulated reply to: sample") and finish == "stop"
 
 
+def test_a_whitespace_stop_sequence_is_refused_where_claude_refuses_it(stack: RunningStack) -> None:
+    """Claude refuses a stop sequence of whitespace only (the simulator's Anthropic front end too):
+    a 400 naming ``stop`` before any upstream call, where an OpenAI-compatible upstream takes it."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        answer(stack, "via-anthropic", messages=user("one line"), stop=["END", "\n"])
+    text, _, _ = answer(stack, "via-openai", messages=user("one line"), stop=["END", "\n"])
+
+    assert refused.value.param == "stop" and "whitespace" in str(refused.value)
+    assert text.startswith("Simulated reply to: one line")
+
+
 @pytest.mark.parametrize("model", PROTOCOLS)
 def test_stop_sequences(stack: RunningStack, model: str) -> None:
     stopped = sdk(stack, model).chat.completions.create(

@@ -488,6 +488,10 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
             "temperature and top_p cannot both be set for this model",
         ),
         (
+            {"model": "m", "max_tokens": 5, "messages": user(), "stop_sequences": ["END", "\n"]},
+            "each stop sequence must contain non-whitespace",
+        ),
+        (
             {
                 "model": "m",
                 "max_tokens": 5,

@@ -13,6 +13,7 @@ from shared.chat.canonical import ChatRequest, Reasoning, ReasoningConfig, Think
 from shared.chat.from_anthropic import request_from_anthropic
 from shared.chat.from_openai import request_from_openai
 from shared.chat.to_anthropic import request_to_anthropic
+from shared.errors import InvalidRequest
 from shared.http.body import parse_model
 from shared.providers.bedrock_request import request_to_converse
 from shared.wire.anthropic import MessagesRequest
@@ -237,3 +238,20 @@ def test_a_last_turn_without_tool_calls_keeps_thinking() -> None:
 
     assert request_to_anthropic(req)["thinking"] == {"type": "adaptive"}
     assert request_to_converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
+
+
+@MAPPERS
+@pytest.mark.parametrize("stop", ["\n", " ", "", "\t\n"])
+def test_a_whitespace_stop_sequence_is_a_400_naming_stop(
+    sampled: Callable[[ChatRequest], Sampled], stop: str
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        sampled(from_openai(stop=["END", stop]))
+
+    assert refused.value.param == "stop"
+
+
+def test_stop_sequences_with_text_go_and_other_bedrock_models_take_whitespace() -> None:
+    assert request_to_anthropic(from_openai(stop=["\nEND"]))["stop_sequences"] == ["\nEND"]
+    llama = replace(from_openai(stop=["\n"]), model="meta.llama3-70b")
+    assert request_to_converse(llama)["inferenceConfig"]["stopSequences"] == ["\n"]
