@@ -4,10 +4,18 @@ what it takes while it does (sampling values, tool choice). Both request mappers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.chat.canonical import ChatRequest, ReasoningConfig, ThinkingMode, ToolChoiceMode, WireFormat
+from shared.chat.canonical import (
+    ChatRequest,
+    ReasoningConfig,
+    ReasoningEffort,
+    ThinkingMode,
+    ToolChoiceMode,
+    WireFormat,
+)
 from shared.errors import InvalidRequest
 
 type Json = dict[str, Any]
@@ -17,6 +25,16 @@ MIN_THINKING_BUDGET = 1024  # Claude's floor for budget_tokens
 THINKING_TEMPERATURE = 1.0  # the only temperature Claude takes while it thinks
 THINKING_TOP_P = (0.95, 1.0)  # the top_p range it takes while it thinks (top_k: none)
 FORCED_TOOL_CHOICES = (ToolChoiceMode.REQUIRED, ToolChoiceMode.TOOL)  # refused while it thinks
+EFFORT_TO_ANTHROPIC: Mapping[ReasoningEffort, str] = {
+    ReasoningEffort.MINIMAL: "low",
+    ReasoningEffort.LOW: "low",
+    ReasoningEffort.MEDIUM: "medium",
+    ReasoningEffort.HIGH: "high",
+    ReasoningEffort.XHIGH: "xhigh",
+    ReasoningEffort.MAX: "max",
+    # ReasoningEffort.NONE: no effort; thinking is disabled instead.
+}
+UNTHINKING_EFFORT_CAP = "high"  # the highest effort Claude takes when it does not think
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,18 @@ def claude_sampling(
         else:
             top_p = None
     return Sampling(temperature, top_p, top_k)
+
+
+def claude_effort(req: ChatRequest, thinking: Json | None) -> str | None:
+    """``output_config.effort`` for the request's reasoning effort (None: none to send). Claude
+    takes ``xhigh`` and ``max`` only while it thinks; when the rules above left an OpenAI
+    client's thinking out (a forced tool call, a tool loop's next step), its effort goes as
+    ``high``. An Anthropic-format request goes as sent."""
+    effort = req.reasoning.effort if req.reasoning else None
+    value = EFFORT_TO_ANTHROPIC.get(effort) if effort is not None else None
+    if value is None or req.extras_format is WireFormat.ANTHROPIC or thinks(thinking):
+        return value
+    return UNTHINKING_EFFORT_CAP if effort in (ReasoningEffort.XHIGH, ReasoningEffort.MAX) else value
 
 
 def check_stop_sequences(req: ChatRequest) -> None:

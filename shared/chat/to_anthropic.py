@@ -32,6 +32,7 @@ from shared.chat.canonical import (
 from shared.chat.claude_rules import (
     check_stop_sequences,
     check_thinking_budget,
+    claude_effort,
     claude_sampling,
     claude_thinking,
     effort_thinking,
@@ -46,15 +47,6 @@ TOOL_CHOICE_TO_ANTHROPIC: Mapping[ToolChoiceMode, str] = {
     ToolChoiceMode.REQUIRED: "any",
     ToolChoiceMode.TOOL: "tool",
     ToolChoiceMode.NONE: "none",
-}
-EFFORT_TO_ANTHROPIC: Mapping[ReasoningEffort, str] = {
-    ReasoningEffort.MINIMAL: "low",
-    ReasoningEffort.LOW: "low",
-    ReasoningEffort.MEDIUM: "medium",
-    ReasoningEffort.HIGH: "high",
-    ReasoningEffort.XHIGH: "xhigh",
-    ReasoningEffort.MAX: "max",
-    # ReasoningEffort.NONE: no effort; thinking is disabled instead.
 }
 EMPTY_SCHEMA: Json = {"type": "object", "properties": {}}
 
@@ -88,7 +80,7 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
         "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
         "tool_choice": _tool_choice(req),
         "thinking": thinking,
-        "output_config": _output_config(req) or None,
+        "output_config": _output_config(req, thinking) or None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     if req.extras_format is WireFormat.ANTHROPIC:
@@ -262,13 +254,13 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest) -> Json:
+def _output_config(req: ChatRequest, thinking: Json | None) -> Json:
     config: Json = {}
     if req.extras_format is WireFormat.ANTHROPIC:
         config.update(req.extras.get("output_config") or {})
-    effort = req.reasoning.effort if req.reasoning else None
-    if effort is not None and effort in EFFORT_TO_ANTHROPIC:
-        config["effort"] = EFFORT_TO_ANTHROPIC[effort]
+    effort = claude_effort(req, thinking)
+    if effort is not None:
+        config["effort"] = effort
     output_format = _output_format(req.response_format)
     if output_format is not None:
         config["format"] = output_format

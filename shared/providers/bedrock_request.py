@@ -31,11 +31,12 @@ from shared.chat.claude_rules import (
     Sampling,
     check_stop_sequences,
     check_thinking_budget,
+    claude_effort,
     claude_sampling,
     claude_thinking,
     effort_thinking,
 )
-from shared.chat.to_anthropic import EFFORT_TO_ANTHROPIC, EMPTY_SCHEMA
+from shared.chat.to_anthropic import EMPTY_SCHEMA
 from shared.errors import InvalidRequest
 from shared.providers.bedrock_blocks import cache_point, content_blocks
 
@@ -66,7 +67,7 @@ def request_to_converse(req: ChatRequest) -> Json:
         "toolConfig": _tool_config(req, messages),
         "additionalModelRequestFields": _model_fields(sampling, thinking) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
-        "outputConfig": _output_config(req) or None,
+        "outputConfig": _output_config(req, thinking) or None,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     return kwargs
@@ -205,11 +206,11 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest) -> Json:
+def _output_config(req: ChatRequest, thinking: Json | None) -> Json:
     config: Json = {}
-    effort = req.reasoning.effort if req.reasoning else None
-    if effort is not None and effort in EFFORT_TO_ANTHROPIC:
-        config["effort"] = EFFORT_TO_ANTHROPIC[effort]
+    effort = claude_effort(req, thinking)
+    if effort is not None:
+        config["effort"] = effort
     text_format = _text_format(req.response_format)
     if text_format is not None:
         config["textFormat"] = text_format

@@ -150,6 +150,7 @@ def _check_thinking(request: MessagesRequest) -> None:
         request.top_p,
         request.top_k,
         forced_tool=choice is not None and choice.type in ("any", "tool"),
+        effort=request.output_config.effort if request.output_config else None,
     )
     if conflict is not None:
         raise InvalidRequest(conflict, "thinking")

@@ -120,6 +120,7 @@ class OutputFormat(_Open):
 
 class OutputConfig(_Open):
     format: OutputFormat | None = None
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
 
 
 class MessagesRequest(_Open):

@@ -142,6 +142,7 @@ def _check_thinking(request: ConverseRequest, *, claude: bool) -> None:
         inference.topP,
         top_k,
         forced_tool=choice is not None and (choice.any_ is not None or choice.tool is not None),
+        effort=request.outputConfig.effort,
         one_of_temperature_top_p=claude,
     )
     if conflict is not None:

@@ -40,13 +40,14 @@ def claude_conflict(
     top_k: int | None,
     *,
     forced_tool: bool,
+    effort: str | None = None,
     one_of_temperature_top_p: bool = True,
 ) -> str | None:
     """Claude's sampling and tool-choice rules, the broken one named by the protocol's field names
     (None when the request keeps them): since Claude 4.1 temperature and top_p not together
     (``one_of_temperature_top_p``: Bedrock's other models take both), and while it thinks
     (``thinking`` enabled or adaptive) temperature 1 only, no top_k, top_p from 0.95 to 1, and no
-    forced tool call."""
+    forced tool call; without thinking, an effort of high at most."""
     thinks = thinking in ("enabled", "adaptive")
     rules = (
         (
@@ -63,6 +64,10 @@ def claude_conflict(
             "top_p must be between 0.95 and 1 when thinking is enabled or adaptive",
         ),
         (thinks and forced_tool, "tool_choice may only be auto or none when thinking is enabled or adaptive"),
+        (
+            not thinks and effort in ("xhigh", "max"),
+            f"effort {effort!r} needs thinking enabled or adaptive; use high or below without it",
+        ),
     )
     return next((message for broken, message in rules if broken), None)
 

@@ -131,14 +131,15 @@ def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
 
 @pytest.mark.parametrize("model", PROTOCOLS)
 def test_a_forced_tool_call_is_made_when_reasoning_is_asked_for_too(stack: RunningStack, model: str) -> None:
-    """Claude refuses a forced tool call while it thinks (the simulator's Anthropic and Bedrock
-    front ends too): on Claude routes the call wins and thinking is left out."""
+    """Claude refuses a forced tool call while it thinks, and an effort above high without
+    thinking (the simulator's Anthropic and Bedrock front ends too): on Claude routes the call
+    wins, thinking is left out and the effort goes as high."""
     completion = sdk(stack, model).chat.completions.create(
         model=model,
         messages=user("What is the weather in Zagreb? Use the get_weather tool."),
         tools=TOOLS,
         tool_choice="required",
-        reasoning_effort="high",
+        reasoning_effort="max",
     )
 
     [call] = completion.choices[0].message.tool_calls

@@ -492,6 +492,10 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
             "each stop sequence must contain non-whitespace",
         ),
         (
+            {"model": "m", "max_tokens": 5, "messages": user(), "output_config": {"effort": "max"}},
+            "effort 'max' needs thinking enabled or adaptive",
+        ),
+        (
             {
                 "model": "m",
                 "max_tokens": 5,

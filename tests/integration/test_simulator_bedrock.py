@@ -392,6 +392,7 @@ def test_json_mode_answers_json_that_fits_the_schema(bedrock: Any) -> None:
             {"inferenceConfig": {"temperature": 0.5, "topP": 0.9}},
             "temperature and top_p cannot both be set for this model",
         ),
+        ({"outputConfig": {"effort": "xhigh"}}, "effort 'xhigh' needs thinking enabled or adaptive"),
     ],
 )
 def test_malformed_requests_are_validation_exceptions_naming_the_problem(

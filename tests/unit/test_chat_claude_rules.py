@@ -255,3 +255,26 @@ def test_stop_sequences_with_text_go_and_other_bedrock_models_take_whitespace() 
     assert request_to_anthropic(from_openai(stop=["\nEND"]))["stop_sequences"] == ["\nEND"]
     llama = replace(from_openai(stop=["\n"]), model="meta.llama3-70b")
     assert request_to_converse(llama)["inferenceConfig"]["stopSequences"] == ["\n"]
+
+
+@pytest.mark.parametrize("effort", ["xhigh", "max"])
+def test_an_effort_claude_takes_only_while_thinking_goes_as_high_when_thinking_is_left_out(
+    effort: str,
+) -> None:
+    """Claude refuses ``xhigh`` and ``max`` without thinking; a forced tool call or a tool loop's
+    next step left thinking out, so the effort is the highest it takes without."""
+    forced = from_openai(tools=[WEATHER], tool_choice="required", reasoning_effort=effort)
+    loop = tool_loop(reasoning_effort=effort)
+    thinking = from_openai(reasoning_effort=effort)
+
+    for req in (forced, loop):
+        assert request_to_anthropic(req)["output_config"] == {"effort": "high"}
+        assert request_to_converse(req)["outputConfig"] == {"effort": "high"}
+    assert request_to_anthropic(thinking)["output_config"] == {"effort": effort}
+    assert request_to_converse(thinking)["outputConfig"] == {"effort": effort}
+
+
+def test_an_anthropic_clients_effort_goes_as_sent() -> None:
+    req = from_anthropic(output_config={"effort": "max"})
+
+    assert request_to_anthropic(req)["output_config"] == {"effort": "max"}
