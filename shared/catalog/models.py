@@ -21,6 +21,9 @@ class UpstreamRoute(BaseModel):
     model: Annotated[str, Field(min_length=1)]
     secret_ref: str | None = None  # env:NAME, ssm:/path, secretsmanager:name-or-arn
     region: str | None = None  # Bedrock only
+    # Anthropic and Bedrock: how the Claude model thinks. "budget" for models before Claude 4.6,
+    # which take neither adaptive thinking nor effort: a reasoning effort becomes a token budget.
+    thinking_style: Literal["adaptive", "budget"] = "adaptive"
 
 
 class Capabilities(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from shared.chat.canonical import (
     ChatRequest,
@@ -19,6 +19,7 @@ from shared.chat.canonical import (
 from shared.errors import InvalidRequest
 
 type Json = dict[str, Any]
+type ThinkingStyle = Literal["adaptive", "budget"]
 
 MAX_TEMPERATURE = 1.0
 MIN_THINKING_BUDGET = 1024  # Claude's floor for budget_tokens
@@ -35,6 +36,15 @@ EFFORT_TO_ANTHROPIC: Mapping[ReasoningEffort, str] = {
     # ReasoningEffort.NONE: no effort; thinking is disabled instead.
 }
 UNTHINKING_EFFORT_CAP = "high"  # the highest effort Claude takes when it does not think
+# Budgets for an effort on a model that thinks by budget (Claude before 4.6).
+EFFORT_BUDGET: Mapping[ReasoningEffort, int] = {
+    ReasoningEffort.MINIMAL: 1024,
+    ReasoningEffort.LOW: 2048,
+    ReasoningEffort.MEDIUM: 8192,
+    ReasoningEffort.HIGH: 16384,
+    ReasoningEffort.XHIGH: 32768,
+    ReasoningEffort.MAX: 65536,
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,14 @@ def thinks(thinking: Json | None) -> bool:
     return thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
 
 
-def claude_thinking(req: ChatRequest, thinking: Json | None, *, unthought_tool_turn: bool) -> Json | None:
+def claude_thinking(
+    req: ChatRequest,
+    thinking: Json | None,
+    *,
+    unthought_tool_turn: bool,
+    style: ThinkingStyle = "adaptive",
+    max_tokens: int | None = None,
+) -> Json | None:
     """``thinking`` as sent to Claude, which refuses two things while it thinks:
 
     - a forced tool call (any tool, or a named one);
@@ -59,11 +76,29 @@ def claude_thinking(req: ChatRequest, thinking: Json | None, *, unthought_tool_t
 
     A request in OpenAI format (or Sluice's own) that does either leaves thinking out: the call,
     or the loop's next step, is what its client needs, and reasoning only how well it is made (the
-    effort still goes). An Anthropic-format request goes as its client sent it."""
+    effort still goes). On a route whose model thinks by budget (``style``: Claude before 4.6,
+    which takes neither adaptive thinking nor effort), such a request's adaptive thinking becomes
+    enabled thinking with its effort's budget (``budget_thinking``). An Anthropic-format request
+    goes as its client sent it."""
     if not thinks(thinking) or req.extras_format is WireFormat.ANTHROPIC:
         return thinking
     forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in FORCED_TOOL_CHOICES
-    return None if forced or unthought_tool_turn else thinking
+    if forced or unthought_tool_turn:
+        return None
+    if style == "budget" and thinking is not None and thinking["type"] == ThinkingMode.ADAPTIVE:
+        effort = req.reasoning.effort if req.reasoning and req.reasoning.effort else ReasoningEffort.MEDIUM
+        return budget_thinking(EFFORT_BUDGET.get(effort, MIN_THINKING_BUDGET), max_tokens)
+    return thinking
+
+
+def budget_thinking(wanted: int, max_tokens: int | None) -> Json | None:
+    """Enabled thinking with ``wanted`` tokens at most, and at most half of ``max_tokens`` unless
+    that is under Claude's floor; None when ``max_tokens`` leaves no room for the floor and an
+    answer."""
+    if max_tokens is None:
+        return None
+    budget = min(wanted, max(MIN_THINKING_BUDGET, max_tokens // 2))
+    return {"type": ThinkingMode.ENABLED.value, "budget_tokens": budget} if budget < max_tokens else None
 
 
 def claude_sampling(
@@ -101,14 +136,19 @@ def claude_sampling(
     return Sampling(temperature, top_p, top_k)
 
 
-def claude_effort(req: ChatRequest, thinking: Json | None) -> str | None:
+def claude_effort(req: ChatRequest, thinking: Json | None, style: ThinkingStyle = "adaptive") -> str | None:
     """``output_config.effort`` for the request's reasoning effort (None: none to send). Claude
     takes ``xhigh`` and ``max`` only while it thinks; when the rules above left an OpenAI
     client's thinking out (a forced tool call, a tool loop's next step), its effort goes as
-    ``high``. An Anthropic-format request goes as sent."""
+    ``high``. A model that thinks by budget gets no effort (its budget carries it). An
+    Anthropic-format request goes as sent."""
     effort = req.reasoning.effort if req.reasoning else None
     value = EFFORT_TO_ANTHROPIC.get(effort) if effort is not None else None
-    if value is None or req.extras_format is WireFormat.ANTHROPIC or thinks(thinking):
+    if value is None or req.extras_format is WireFormat.ANTHROPIC:
+        return value
+    if style == "budget":
+        return None
+    if thinks(thinking):
         return value
     return UNTHINKING_EFFORT_CAP if effort in (ReasoningEffort.XHIGH, ReasoningEffort.MAX) else value
 

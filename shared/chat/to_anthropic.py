@@ -30,6 +30,7 @@ from shared.chat.canonical import (
     WireFormat,
 )
 from shared.chat.claude_rules import (
+    ThinkingStyle,
     check_stop_sequences,
     check_thinking_budget,
     claude_effort,
@@ -51,7 +52,9 @@ TOOL_CHOICE_TO_ANTHROPIC: Mapping[ToolChoiceMode, str] = {
 EMPTY_SCHEMA: Json = {"type": "object", "properties": {}}
 
 
-def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = None) -> Json:
+def request_to_anthropic(
+    req: ChatRequest, *, default_max_tokens: int | None = None, thinking_style: ThinkingStyle = "adaptive"
+) -> Json:
     """A Messages body for an Anthropic upstream.
 
     Every system instruction (top-level and in-conversation) goes to ``system``, in order.
@@ -66,7 +69,11 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
     turns = _turns(req)
     body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": turns}
     thinking = claude_thinking(
-        req, _thinking(req.reasoning, req.extras_format), unthought_tool_turn=_unthought_tool_turn(turns)
+        req,
+        _thinking(req.reasoning, req.extras_format),
+        unthought_tool_turn=_unthought_tool_turn(turns),
+        style=thinking_style,
+        max_tokens=max_tokens,
     )
     sampling = claude_sampling(req, thinking)
     optional: dict[str, Any] = {
@@ -80,7 +87,7 @@ def request_to_anthropic(req: ChatRequest, *, default_max_tokens: int | None = N
         "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
         "tool_choice": _tool_choice(req),
         "thinking": thinking,
-        "output_config": _output_config(req, thinking) or None,
+        "output_config": _output_config(req, thinking, thinking_style) or None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     if req.extras_format is WireFormat.ANTHROPIC:
@@ -254,11 +261,11 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest, thinking: Json | None) -> Json:
+def _output_config(req: ChatRequest, thinking: Json | None, style: ThinkingStyle) -> Json:
     config: Json = {}
     if req.extras_format is WireFormat.ANTHROPIC:
         config.update(req.extras.get("output_config") or {})
-    effort = claude_effort(req, thinking)
+    effort = claude_effort(req, thinking, style)
     if effort is not None:
         config["effort"] = effort
     output_format = _output_format(req.response_format)

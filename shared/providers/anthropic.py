@@ -125,7 +125,9 @@ class AnthropicProvider:
 
     def prepare(self, request: ChatRequest, route: UpstreamRoute, *, stream: bool) -> httpx.Request:
         """The HTTP request ``complete`` (``stream=False``) or ``stream`` sends, built ahead."""
-        body = request_to_anthropic(replace(request, model=route.model, stream=stream))
+        body = request_to_anthropic(
+            replace(request, model=route.model, stream=stream), thinking_style=route.thinking_style
+        )
         return _http_request(body, route, ())
 
     async def complete(

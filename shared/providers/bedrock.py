@@ -71,7 +71,9 @@ class BedrockProvider:
 
     async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
         """One whole answer from ``converse``, called in a worker thread."""
-        kwargs = request_to_converse(replace(request, model=route.model, stream=False))
+        kwargs = request_to_converse(
+            replace(request, model=route.model, stream=False), thinking_style=route.thinking_style
+        )
         try:
             body = await asyncio.to_thread(self._converse, route, kwargs)
         except Exception as exc:
@@ -83,7 +85,9 @@ class BedrockProvider:
 
     async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
         """Canonical events of a ``converse_stream``, read in a worker thread."""
-        kwargs = request_to_converse(replace(request, model=route.model, stream=True))
+        kwargs = request_to_converse(
+            replace(request, model=route.model, stream=True), thinking_style=route.thinking_style
+        )
         parser = ConverseStreamParser(model=route.model)
         pump = _EventPump(partial(self._converse_stream, route, kwargs))
         finished = False

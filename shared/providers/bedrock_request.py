@@ -29,6 +29,7 @@ from shared.chat.canonical import (
 )
 from shared.chat.claude_rules import (
     Sampling,
+    ThinkingStyle,
     check_stop_sequences,
     check_thinking_budget,
     claude_effort,
@@ -52,12 +53,16 @@ TOOL_CHOICE_TO_CONVERSE: Mapping[ToolChoiceMode, str] = {
 STOP_SEQUENCE_PATH = "/stop_sequence"  # where Claude reports which stop sequence matched
 
 
-def request_to_converse(req: ChatRequest) -> Json:
+def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "adaptive") -> Json:
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
     thinking = claude_thinking(
-        req, _thinking(req.reasoning, req.extras_format), unthought_tool_turn=_unthought_tool_turn(messages)
+        req,
+        _thinking(req.reasoning, req.extras_format),
+        unthought_tool_turn=_unthought_tool_turn(messages),
+        style=thinking_style,
+        max_tokens=req.max_tokens,
     )
     sampling = claude_sampling(req, thinking, one_of_temperature_top_p="claude" in req.model.lower())
     kwargs: Json = {"modelId": req.model, "messages": messages}
@@ -67,7 +72,7 @@ def request_to_converse(req: ChatRequest) -> Json:
         "toolConfig": _tool_config(req, messages),
         "additionalModelRequestFields": _model_fields(sampling, thinking) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
-        "outputConfig": _output_config(req, thinking) or None,
+        "outputConfig": _output_config(req, thinking, thinking_style) or None,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     return kwargs
@@ -206,9 +211,9 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest, thinking: Json | None) -> Json:
+def _output_config(req: ChatRequest, thinking: Json | None, style: ThinkingStyle) -> Json:
     config: Json = {}
-    effort = claude_effort(req, thinking)
+    effort = claude_effort(req, thinking, style)
     if effort is not None:
         config["effort"] = effort
     text_format = _text_format(req.response_format)

@@ -18,11 +18,14 @@ from shared.chat.canonical import (
     FinishReason,
     Message,
     Reasoning,
+    ReasoningConfig,
+    ReasoningEffort,
     Role,
     Text,
     Tool,
     ToolCall,
     Usage,
+    WireFormat,
 )
 from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.errors import ContextLengthExceeded, InvalidRequest, UpstreamUnavailable
@@ -114,6 +117,23 @@ def test_complete_sends_the_translated_request_and_reads_the_answer(
     ]
     assert sent.headers["x-api-key"] == API_KEY
     assert sent.headers["anthropic-version"] == "2023-06-01"
+
+
+def test_a_budget_thinking_route_gets_an_effort_as_a_budget(upstream: FakeAnthropic, fake: Fake) -> None:
+    """The route's ``thinking_style`` reaches the mapping: Claude before 4.6 thinks by budget."""
+    budget_route = route(fake, "claude-text").model_copy(update={"thinking_style": "budget"})
+    effort = request(
+        max_tokens=40000,
+        reasoning=ReasoningConfig(effort=ReasoningEffort.HIGH),
+        extras_format=WireFormat.OPENAI,
+    )
+
+    asyncio.run(AnthropicProvider().complete(effort, budget_route))
+    asyncio.run(AnthropicProvider().complete(effort, route(fake, "claude-text")))
+
+    budget, adaptive = (received.body for received in upstream.received)
+    assert budget["thinking"] == {"type": "enabled", "budget_tokens": 16384} and "output_config" not in budget
+    assert adaptive["thinking"] == {"type": "adaptive"} and adaptive["output_config"] == {"effort": "high"}
 
 
 def test_a_base_url_ending_in_v1_reaches_the_same_endpoint(upstream: FakeAnthropic, fake: Fake) -> None:

@@ -278,3 +278,58 @@ def test_an_anthropic_clients_effort_goes_as_sent() -> None:
     req = from_anthropic(output_config={"effort": "max"})
 
     assert request_to_anthropic(req)["output_config"] == {"effort": "max"}
+
+
+def budget_route(req: ChatRequest) -> tuple[Any, Any, Any, Any]:
+    """thinking and effort as both mappers send them to a model that thinks by budget."""
+    body = request_to_anthropic(req, thinking_style="budget")
+    kwargs = request_to_converse(replace(req, model=BEDROCK_CLAUDE), thinking_style="budget")
+    return (
+        body.get("thinking"),
+        body.get("output_config"),
+        kwargs.get("additionalModelRequestFields", {}).get("thinking"),
+        kwargs.get("outputConfig"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("effort", "max_tokens", "budget"),
+    [
+        ("high", 40000, 16384),  # the effort's budget
+        ("low", 40000, 2048),
+        ("max", 40000, 20000),  # at most half of max_tokens
+        ("high", 4096, 2048),
+        ("minimal", 1500, 1024),  # Claude's floor, still under max_tokens
+    ],
+)
+def test_on_a_budget_thinking_model_an_effort_becomes_a_budget(
+    effort: str, max_tokens: int, budget: int
+) -> None:
+    """Claude before 4.6 takes neither adaptive thinking nor effort."""
+    req = from_openai(reasoning_effort=effort, max_tokens=max_tokens)
+
+    expected = {"type": "enabled", "budget_tokens": budget}
+    assert budget_route(req) == (expected, None, expected, None)
+
+
+def test_on_a_budget_thinking_model_no_room_for_the_floor_means_no_thinking() -> None:
+    assert budget_route(from_openai(reasoning_effort="high", max_tokens=1024)) == (None, None, None, None)
+
+
+def test_on_a_budget_thinking_model_adaptive_thinking_without_an_effort_gets_a_medium_budget() -> None:
+    """Sluice's own callers may ask for adaptive thinking with no effort."""
+    req = replace(
+        from_openai(max_tokens=40000),
+        extras_format=None,
+        reasoning=ReasoningConfig(mode=ThinkingMode.ADAPTIVE),
+    )
+    thinking = budget_route(req)
+
+    assert thinking[0] == thinking[2] == {"type": "enabled", "budget_tokens": 8192}
+
+
+def test_on_a_budget_thinking_model_an_anthropic_client_goes_as_sent() -> None:
+    req = from_anthropic(thinking={"type": "adaptive"}, output_config={"effort": "high"})
+
+    assert request_to_anthropic(req, thinking_style="budget")["thinking"] == {"type": "adaptive"}
+    assert request_to_anthropic(req, thinking_style="budget")["output_config"] == {"effort": "high"}
