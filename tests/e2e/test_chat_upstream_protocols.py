@@ -130,48 +130,6 @@ def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
-def test_a_forced_tool_call_is_made_when_reasoning_is_asked_for_too(stack: RunningStack, model: str) -> None:
-    """Claude refuses a forced tool call while it thinks, and an effort above high without
-    thinking (the simulator's Anthropic and Bedrock front ends too): on Claude routes the call
-    wins, thinking is left out and the effort goes as high."""
-    completion = sdk(stack, model).chat.completions.create(
-        model=model,
-        messages=user("What is the weather in Zagreb? Use the get_weather tool."),
-        tools=TOOLS,
-        tool_choice="required",
-        reasoning_effort="max",
-    )
-
-    [call] = completion.choices[0].message.tool_calls
-    assert completion.choices[0].finish_reason == "tool_calls" and call.function.name == "get_weather"
-
-
-@pytest.mark.parametrize("model", PROTOCOLS)
-def test_a_tool_loop_with_reasoning_effort_goes_on(stack: RunningStack, model: str) -> None:
-    """The client sends its history back as the OpenAI SDK keeps it: ``reasoning_content``
-    unsigned, which Claude cannot take back. While Claude thinks, a last assistant turn that
-    called tools must start with its signed thinking (the simulator refuses it otherwise, as
-    Claude does), so on Claude routes the loop's next step is asked without thinking."""
-    client = sdk(stack, model)
-    messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
-
-    first = client.chat.completions.create(
-        model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
-    )
-    [call] = first.choices[0].message.tool_calls
-    assert (first.choices[0].message.model_extra or {}).get("reasoning_content"), "the first step thought"
-    messages += [
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
-    ]
-    second = client.chat.completions.create(
-        model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
-    )
-
-    assert second.choices[0].message.content.startswith("Tool result received: 18 degrees and sunny")
-
-
-@pytest.mark.parametrize("model", PROTOCOLS)
 def test_a_conversation_with_tool_calls_goes_on_without_tools(stack: RunningStack, model: str) -> None:
     """Clients drop ``tools`` once they want a plain answer; Bedrock needs the called tools declared."""
     client = sdk(stack, model)
@@ -211,26 +169,6 @@ def test_json_modes(stack: RunningStack, model: str) -> None:
     assert isinstance(json.loads(as_object.choices[0].message.content), dict)
     shaped = json.loads(as_schema.choices[0].message.content)
     assert isinstance(shaped["city"], str) and isinstance(shaped["temperature"], int | float)
-
-
-@pytest.mark.parametrize("model", PROTOCOLS)
-def test_temperature_and_top_p_together(stack: RunningStack, model: str) -> None:
-    """OpenAI clients often send both; Claude since 4.1 takes only one (the simulator's Anthropic
-    front end refuses both, as Claude does), so the Anthropic route sends the temperature."""
-    text, finish, _ = answer(stack, model, messages=user("sample"), temperature=0.5, top_p=0.9)
-
-    assert text.startswith("Simulated reply to: sample") and finish == "stop"
-
-
-def test_a_whitespace_stop_sequence_is_refused_where_claude_refuses_it(stack: RunningStack) -> None:
-    """Claude refuses a stop sequence of whitespace only (the simulator's Anthropic front end too):
-    a 400 naming ``stop`` before any upstream call, where an OpenAI-compatible upstream takes it."""
-    with pytest.raises(openai.BadRequestError) as refused:
-        answer(stack, "via-anthropic", messages=user("one line"), stop=["END", "\n"])
-    text, _, _ = answer(stack, "via-openai", messages=user("one line"), stop=["END", "\n"])
-
-    assert refused.value.param == "stop" and "whitespace" in str(refused.value)
-    assert text.startswith("Simulated reply to: one line")
 
 
 @pytest.mark.parametrize("model", PROTOCOLS)
