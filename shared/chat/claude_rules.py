@@ -58,6 +58,39 @@ def thinks(thinking: Json | None) -> bool:
     return thinking is not None and thinking.get("type") in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE)
 
 
+@dataclass(frozen=True)
+class ClaudeControls:
+    """What a request sends to Claude for thinking, sampling and effort, each by Claude's rules."""
+
+    thinking: Json | None
+    sampling: Sampling
+    effort: str | None  # output_config.effort
+
+
+def claude_controls(
+    req: ChatRequest,
+    requested: Json | None,
+    *,
+    unthought_tool_turn: bool,
+    style: ThinkingStyle,
+    max_tokens: int | None,
+    claude: bool = True,
+) -> ClaudeControls:
+    """The thinking ``requested`` (as the request's own format asked for it), the sampling values
+    and the effort, as Claude takes them; ``claude`` False for a Bedrock model that is not Claude
+    (it takes temperature and top_p together)."""
+    thinking = claude_thinking(
+        req, requested, unthought_tool_turn=unthought_tool_turn, style=style, max_tokens=max_tokens
+    )
+    sampling = claude_sampling(req, thinking, one_of_temperature_top_p=claude)
+    return ClaudeControls(thinking, sampling, claude_effort(req, thinking, style))
+
+
+def names_claude(model_id: str) -> bool:
+    """A Bedrock model id (or inference profile) of a Claude model."""
+    return "claude" in model_id.lower()
+
+
 def claude_thinking(
     req: ChatRequest,
     thinking: Json | None,

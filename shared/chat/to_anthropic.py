@@ -33,9 +33,7 @@ from shared.chat.claude_rules import (
     ThinkingStyle,
     check_stop_sequences,
     check_thinking_budget,
-    claude_effort,
-    claude_sampling,
-    claude_thinking,
+    claude_controls,
     effort_thinking,
 )
 from shared.errors import InvalidRequest, UpstreamError
@@ -58,7 +56,7 @@ def request_to_anthropic(
     """A Messages body for an Anthropic upstream.
 
     Every system instruction (top-level and in-conversation) goes to ``system``, in order.
-    Sampling values follow Claude's rules (``claude_sampling``); penalties and seed have no
+    Thinking, sampling values and effort follow Claude's rules (``claude_controls``); penalties and seed have no
     Anthropic equivalent and are not sent; ``n > 1`` and ``logprobs`` cannot be honoured and are
     refused.
     """
@@ -68,26 +66,25 @@ def request_to_anthropic(
         raise InvalidRequest("max_tokens is required for this model.", param="max_tokens")
     turns = _turns(req)
     body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": turns}
-    thinking = claude_thinking(
+    controls = claude_controls(
         req,
         _thinking(req.reasoning, req.extras_format),
         unthought_tool_turn=_unthought_tool_turn(turns),
         style=thinking_style,
         max_tokens=max_tokens,
     )
-    sampling = claude_sampling(req, thinking)
     optional: dict[str, Any] = {
         "system": _system(req) or None,
-        "temperature": sampling.temperature,
-        "top_p": sampling.top_p,
-        "top_k": sampling.top_k,
+        "temperature": controls.sampling.temperature,
+        "top_p": controls.sampling.top_p,
+        "top_k": controls.sampling.top_k,
         "stop_sequences": list(req.stop) or None,
         "stream": req.stream,
         "metadata": {"user_id": req.user} if req.user is not None else None,
         "tools": [_tool(t, req.extras_format) for t in req.tools] or None,
         "tool_choice": _tool_choice(req),
-        "thinking": thinking,
-        "output_config": _output_config(req, thinking, thinking_style) or None,
+        "thinking": controls.thinking,
+        "output_config": _output_config(req, controls.effort) or None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     if req.extras_format is WireFormat.ANTHROPIC:
@@ -261,11 +258,10 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest, thinking: Json | None, style: ThinkingStyle) -> Json:
+def _output_config(req: ChatRequest, effort: str | None) -> Json:
     config: Json = {}
     if req.extras_format is WireFormat.ANTHROPIC:
         config.update(req.extras.get("output_config") or {})
-    effort = claude_effort(req, thinking, style)
     if effort is not None:
         config["effort"] = effort
     output_format = _output_format(req.response_format)

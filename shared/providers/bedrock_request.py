@@ -32,10 +32,9 @@ from shared.chat.claude_rules import (
     ThinkingStyle,
     check_stop_sequences,
     check_thinking_budget,
-    claude_effort,
-    claude_sampling,
-    claude_thinking,
+    claude_controls,
     effort_thinking,
+    names_claude,
 )
 from shared.chat.to_anthropic import EMPTY_SCHEMA
 from shared.errors import InvalidRequest
@@ -57,22 +56,22 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
-    thinking = claude_thinking(
+    controls = claude_controls(
         req,
         _thinking(req.reasoning, req.extras_format),
         unthought_tool_turn=_unthought_tool_turn(messages),
         style=thinking_style,
         max_tokens=req.max_tokens,
+        claude=names_claude(req.model),
     )
-    sampling = claude_sampling(req, thinking, one_of_temperature_top_p="claude" in req.model.lower())
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {
         "system": _system(req) or None,
-        "inferenceConfig": _inference(req, sampling) or None,
+        "inferenceConfig": _inference(req, controls.sampling) or None,
         "toolConfig": _tool_config(req, messages),
-        "additionalModelRequestFields": _model_fields(sampling, thinking) or None,
+        "additionalModelRequestFields": _model_fields(controls.sampling, controls.thinking) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
-        "outputConfig": _output_config(req, thinking, thinking_style) or None,
+        "outputConfig": _output_config(req, controls.effort) or None,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     return kwargs
@@ -83,7 +82,7 @@ def _refuse_unsupported(req: ChatRequest) -> None:
         raise InvalidRequest("n > 1 is not supported by this model.", param="n")
     if req.logprobs:
         raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
-    if "claude" in req.model.lower():
+    if names_claude(req.model):
         check_stop_sequences(req)
     for index, tool in enumerate(req.tools):
         if isinstance(tool, ServerTool):
@@ -211,9 +210,8 @@ def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json
     return thinking
 
 
-def _output_config(req: ChatRequest, thinking: Json | None, style: ThinkingStyle) -> Json:
+def _output_config(req: ChatRequest, effort: str | None) -> Json:
     config: Json = {}
-    effort = claude_effort(req, thinking, style)
     if effort is not None:
         config["effort"] = effort
     text_format = _text_format(req.response_format)
