@@ -30,7 +30,7 @@ from sluice.simulator.anthropic_wire import (
     ToolUseBlock,
     Turn,
 )
-from sluice.simulator.frontends import claude_conflict
+from sluice.simulator.frontends import claude_conflict, last_assistant
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 Json = dict[str, Any]
@@ -167,11 +167,10 @@ def _check_thinking(request: MessagesRequest) -> None:
 def _check_thought_tool_turn(turns: list[Turn]) -> None:
     """While Claude thinks, the last assistant turn, if it called tools, starts with the thinking
     that led to the calls."""
-    index, last = next(
-        ((i, t) for i, t in reversed(list(enumerate(turns))) if t.role == "assistant"), (0, None)
-    )
-    if last is None or not any(isinstance(block, ToolUseBlock) for block in last.content):
+    found = last_assistant(turns)
+    if found is None or not any(isinstance(block, ToolUseBlock) for block in found[1].content):
         return
+    index, last = found
     if (first := last.content[0].type) not in ("thinking", "redacted_thinking"):
         raise InvalidRequest(
             f"messages.{index}.content.0.type: expected thinking or redacted_thinking, found {first}: "

@@ -32,7 +32,7 @@ from sluice.simulator.bedrock_wire import (
     ToolSpec,
     ToolUseBlock,
 )
-from sluice.simulator.frontends import claude_conflict
+from sluice.simulator.frontends import claude_conflict, last_assistant
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 type JsonObject = dict[str, Any]
@@ -161,12 +161,10 @@ def _check_thinking(request: ConverseRequest, *, claude: bool) -> None:
 def _check_thought_tool_turn(request: ConverseRequest) -> None:
     """While Claude thinks, the last assistant turn, if it called tools, starts with the reasoning
     that led to the calls."""
-    turns = request.messages
-    index, last = next(
-        ((i, t) for i, t in reversed(list(enumerate(turns))) if t.role == "assistant"), (0, None)
-    )
-    if last is None or not any(block.toolUse for block in last.content):
+    found = last_assistant(request.messages)
+    if found is None or not any(block.toolUse for block in found[1].content):
         return
+    index, last = found
     if last.content[0].reasoningContent is None:
         raise InvalidRequest(
             f"messages.{index}.content.0: expected reasoningContent: while thinking is enabled or "

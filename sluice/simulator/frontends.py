@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -31,6 +32,19 @@ def validation_message(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+class _Turn(Protocol):
+    @property
+    def role(self) -> str: ...
+
+
+def last_assistant[T: _Turn](turns: Sequence[T]) -> tuple[int, T] | None:
+    """The last assistant turn and its index, for rules on the turn Claude continues from."""
+    for index in range(len(turns) - 1, -1, -1):
+        if turns[index].role == "assistant":
+            return index, turns[index]
+    return None
 
 
 def claude_conflict(
