@@ -5,13 +5,11 @@ control). The stack, its catalog and the SDK clients are test_chat_upstream_prot
 
 from __future__ import annotations
 
-from typing import Any
-
 import openai
 import pytest
 from support.stack import RunningStack
 from test_chat_openai_sdk import TOOLS, user
-from test_chat_upstream_protocols import PROTOCOLS, answer, sdk, stack
+from test_chat_upstream_protocols import PROTOCOLS, answer, sdk, stack, tool_step
 
 __all__ = ["stack"]  # the module-scoped stack fixture, started once for this module
 
@@ -40,17 +38,9 @@ def test_a_tool_loop_with_reasoning_effort_goes_on(stack: RunningStack, model: s
     called tools must start with its signed thinking (the simulator refuses it otherwise, as
     Claude does), so on Claude routes the loop's next step is asked without thinking."""
     client = sdk(stack, model)
-    messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
 
-    first = client.chat.completions.create(
-        model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
-    )
-    [call] = first.choices[0].message.tool_calls
+    first, _, messages = tool_step(client, model, reasoning_effort="high")
     assert (first.choices[0].message.model_extra or {}).get("reasoning_content"), "the first step thought"
-    messages += [
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
-    ]
     second = client.chat.completions.create(
         model=model, messages=messages, tools=TOOLS, reasoning_effort="high"
     )

@@ -109,20 +109,27 @@ def test_stream_with_include_usage(stack: RunningStack, model: str) -> None:
     assert {c.model for c in chunks} == {model}
 
 
-@pytest.mark.parametrize("model", PROTOCOLS)
-def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
-    client = sdk(stack, model)
+def tool_step(client: Any, model: str, **params: Any) -> tuple[Any, Any, list[Any]]:
+    """A tool loop's first step: the answer, its one call, and the history with the call's result
+    (as the OpenAI SDK keeps the answer)."""
     messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
-
-    first = client.chat.completions.create(model=model, messages=messages, tools=TOOLS)
+    first = client.chat.completions.create(model=model, messages=messages, tools=TOOLS, **params)
     [call] = first.choices[0].message.tool_calls
-    assert first.choices[0].finish_reason == "tool_calls" and call.function.name == "get_weather"
-    assert "city" in json.loads(call.function.arguments)
-
     messages += [
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
     ]
+    return first, call, messages
+
+
+@pytest.mark.parametrize("model", PROTOCOLS)
+def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
+    client = sdk(stack, model)
+
+    first, call, messages = tool_step(client, model)
+    assert first.choices[0].finish_reason == "tool_calls" and call.function.name == "get_weather"
+    assert "city" in json.loads(call.function.arguments)
+
     second = client.chat.completions.create(model=model, messages=messages, tools=TOOLS)
 
     assert second.choices[0].message.content.startswith("Tool result received: 18 degrees and sunny")
@@ -133,14 +140,8 @@ def test_tool_call_round_trip(stack: RunningStack, model: str) -> None:
 def test_a_conversation_with_tool_calls_goes_on_without_tools(stack: RunningStack, model: str) -> None:
     """Clients drop ``tools`` once they want a plain answer; Bedrock needs the called tools declared."""
     client = sdk(stack, model)
-    messages: list[Any] = user("What is the weather in Zagreb? Use the get_weather tool.")
-    first = client.chat.completions.create(model=model, messages=messages, tools=TOOLS)
-    [call] = first.choices[0].message.tool_calls
-    messages += [
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
-        {"role": "user", "content": "Thanks. Now just say it in words."},
-    ]
+    _, _, messages = tool_step(client, model)
+    messages.append({"role": "user", "content": "Thanks. Now just say it in words."})
 
     second = client.chat.completions.create(model=model, messages=messages)
 
