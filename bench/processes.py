@@ -163,6 +163,13 @@ class PeakRss:
             self._thread.join()
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` on ``cpus`` (threads it starts later inherit the mask)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(task.name), cpus)
+
+
 def install_uvloop() -> None:
     """The benchmark client on uvloop, as the gateway and the upstreams run (when it is installed)."""
     try:

@@ -9,12 +9,18 @@ read, and the first body byte at the client. Medians; the upstream called direct
 includes the upstream's own time to first byte): back to back, and after idling before each call
 as long as it did behind the gateway (an upstream and a client woken after a few idle
 milliseconds answer later on this machine).
+
+``--pin`` runs the same with the gateway on CPU 0 and everything else (the upstream, moto, this
+client) on CPU 1: the gateway alone on its CPU, as deployed, where the scheduler otherwise may
+run a process woken by the gateway (the upstream, the client) on the gateway's CPU while the
+other one idles. A diagnostic of where the time goes on two cores, not the benchmark's figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -23,7 +29,7 @@ from pathlib import Path
 
 from bench import client
 from bench.aws_calls import upstream_idle_ms
-from bench.processes import bench_events, install_uvloop, set_stub, start_fake_upstream, start_stack
+from bench.processes import bench_events, install_uvloop, pin, set_stub, start_fake_upstream, start_stack
 from bench.run import write_catalog
 
 ADMISSION = "dynamodb:TransactWriteItems"
@@ -64,12 +70,16 @@ def steps(events: list[tuple[float, str]], first_bytes: list[tuple[float, float]
     return {name: round(statistics.median(r[i] for r in rows), 3) for i, name in enumerate(STEPS)}
 
 
-async def run(streams: int) -> dict[str, dict[str, float]]:
+async def run(streams: int, pinned: bool = False) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="sluice-ttfb-"))
     upstream = start_fake_upstream(64, workdir)
     stack, values = start_stack(write_catalog(workdir, {"bench": upstream}), workdir)
     out: dict[str, dict[str, float]] = {}
     try:
+        if pinned:
+            pin(stack.process.pid, {0})
+            for pid in (upstream.process.pid, int(values["MOTO_PID"]), os.getpid()):
+                pin(pid, {1})
         auth = {"Authorization": f"Bearer {values['SLUICE_API_KEY']}", "content-type": "application/json"}
         gateway = client.Target(stack.base_url, "bench", auth)
         idle: dict[str, float] = {}
@@ -98,9 +108,12 @@ async def run(streams: int) -> dict[str, dict[str, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ttfb_steps", description=__doc__)
     parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--pin", action="store_true", help="the gateway on CPU 0, the rest on CPU 1")
     args = parser.parse_args()
+    if args.pin and not {0, 1} <= os.sched_getaffinity(0):
+        parser.error("--pin needs CPUs 0 and 1")
     install_uvloop()
-    results = asyncio.run(run(args.streams))
+    results = asyncio.run(run(args.streams, args.pin))
     labels = list(results)
     print("| step (median ms) | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
