@@ -59,8 +59,8 @@ def thinks(thinking: Json | None) -> bool:
 
 
 @dataclass(frozen=True)
-class ClaudeControls:
-    """What a request sends to Claude for thinking, sampling and effort, each by Claude's rules."""
+class Controls:
+    """What a request sends for thinking, sampling and effort (for Claude, each by Claude's rules)."""
 
     thinking: Json | None
     sampling: Sampling
@@ -74,16 +74,13 @@ def claude_controls(
     unthought_tool_turn: bool,
     style: ThinkingStyle,
     max_tokens: int | None,
-    claude: bool = True,
-) -> ClaudeControls:
+) -> Controls:
     """The thinking ``requested`` (as the request's own format asked for it), the sampling values
-    and the effort, as Claude takes them; ``claude`` False for a Bedrock model that is not Claude
-    (it takes temperature and top_p together)."""
+    and the effort, as Claude takes them."""
     thinking = claude_thinking(
         req, requested, unthought_tool_turn=unthought_tool_turn, style=style, max_tokens=max_tokens
     )
-    sampling = claude_sampling(req, thinking, one_of_temperature_top_p=claude)
-    return ClaudeControls(thinking, sampling, claude_effort(req, thinking, style))
+    return Controls(thinking, claude_sampling(req, thinking), claude_effort(req, thinking, style))
 
 
 def names_claude(model_id: str) -> bool:
@@ -134,9 +131,7 @@ def budget_thinking(wanted: int, max_tokens: int | None) -> Json | None:
     return {"type": ThinkingMode.ENABLED.value, "budget_tokens": budget} if budget < max_tokens else None
 
 
-def claude_sampling(
-    req: ChatRequest, thinking: Json | None, *, one_of_temperature_top_p: bool = True
-) -> Sampling:
+def claude_sampling(req: ChatRequest, thinking: Json | None) -> Sampling:
     """The request's sampling values as Claude takes them; temperatures above 1.0 are clamped.
 
     A request in Anthropic's own format goes as it came: its client chose the values, as it would
@@ -146,8 +141,7 @@ def claude_sampling(
 
     - while Claude thinks (``thinking`` enabled or adaptive) it takes temperature 1 only, no
       top_k, and a top_p from 0.95 to 1;
-    - Claude models since 4.1 refuse temperature and top_p together
-      (``one_of_temperature_top_p``; Bedrock routes to other models pass False). Of the two, one
+    - Claude models since 4.1 refuse temperature and top_p together. Of the two, one
       at its no-op value (top_p 1, or temperature 1) is left out; otherwise top_p is, the
       temperature being the knob clients set on purpose more often."""
     sampling = req.sampling
@@ -161,7 +155,7 @@ def claude_sampling(
         if top_p is not None and not THINKING_TOP_P[0] <= top_p <= THINKING_TOP_P[1]:
             top_p = None
         top_k = None
-    if one_of_temperature_top_p and temperature is not None and top_p is not None:
+    if temperature is not None and top_p is not None:
         if top_p != 1 and temperature == 1:
             temperature = None
         else:

@@ -2,9 +2,11 @@
 
 Pure functions and explicit tables. What Converse cannot carry is refused (``n > 1``, logprobs,
 provider-run tools, image URLs, which the caller must inline first) or, where it has no meaning
-there, not sent (penalties, seed, user, parallel_tool_calls). Model-specific knobs (``top_k``,
-``thinking``) go in ``additionalModelRequestFields`` in the Anthropic shape, which is what the
-Claude models on Bedrock read.
+there, not sent (penalties, seed, user, parallel_tool_calls). Model-specific knobs go in
+``additionalModelRequestFields``: ``top_k`` under that name (Claude's and Mistral's), and for Claude
+models ``thinking`` in the Anthropic shape, by Claude's rules (``shared/chat/claude_rules.py``).
+Other models read no ``thinking`` (Bedrock refuses a key the model does not know): their reasoning
+is asked for with Converse's own ``outputConfig.effort`` alone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from shared.chat.canonical import (
     WireFormat,
 )
 from shared.chat.claude_rules import (
+    EFFORT_TO_ANTHROPIC,
+    MAX_TEMPERATURE,
+    Controls,
     Sampling,
     ThinkingStyle,
     check_stop_sequences,
@@ -56,14 +61,16 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
     """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
     _refuse_unsupported(req)
     messages = _turns(req)
-    controls = claude_controls(
-        req,
-        _thinking(req.reasoning, req.extras_format),
-        unthought_tool_turn=_unthought_tool_turn(messages),
-        style=thinking_style,
-        max_tokens=req.max_tokens,
-        claude=names_claude(req.model),
-    )
+    if names_claude(req.model):
+        controls = claude_controls(
+            req,
+            _thinking(req.reasoning, req.extras_format),
+            unthought_tool_turn=_unthought_tool_turn(messages),
+            style=thinking_style,
+            max_tokens=req.max_tokens,
+        )
+    else:
+        controls = _other_model_controls(req)
     kwargs: Json = {"modelId": req.model, "messages": messages}
     optional: dict[str, Any] = {
         "system": _system(req) or None,
@@ -185,6 +192,20 @@ def _stand_in(name: str) -> Json:
     """A tool the conversation called earlier but the request does not offer."""
     description = "Called earlier in this conversation; not offered for new calls."
     return {"toolSpec": {"name": name, "description": description, "inputSchema": {"json": EMPTY_SCHEMA}}}
+
+
+def _other_model_controls(req: ChatRequest) -> Controls:
+    """A model other than Claude: no ``thinking``; the reasoning effort as Converse's own
+    ``outputConfig.effort`` (``none``: none sent, the model's default); the sampling values as
+    sent, temperatures above 1.0 clamped (Converse's models take 0 to 1)."""
+    sampling = req.sampling
+    temperature = min(sampling.temperature, MAX_TEMPERATURE) if sampling.temperature is not None else None
+    effort = req.reasoning.effort if req.reasoning else None
+    return Controls(
+        thinking=None,
+        sampling=Sampling(temperature, sampling.top_p, sampling.top_k),
+        effort=EFFORT_TO_ANTHROPIC.get(effort) if effort is not None else None,
+    )
 
 
 def _model_fields(sampling: Sampling, thinking: Json | None) -> Json:

@@ -9,9 +9,10 @@ messages, ``toolUse`` blocks assistant tool calls, an ``image`` a data-URL image
 and earlier reasoning is not part of the prompt. Other union members (documents, guard content,
 S3 images, system tools, ...) are refused, naming the member.
 
-Reasoning is asked for as Claude on Bedrock reads it: ``thinking`` in ``additionalModelRequestFields``
-(read and checked as Claude reads it; ``outputConfig.effort`` alone does not turn it on);
-JSON mode is ``outputConfig.textFormat`` with a JSON schema sent as a string. The conversation
+Reasoning is asked for as the model reads it. A Claude model (its id names Claude) reads ``thinking``
+in ``additionalModelRequestFields``, checked as Claude checks it; ``outputConfig.effort`` alone does
+not turn it on. Another model reads no ``thinking`` (refused, as Bedrock refuses a key the model
+does not know) and reasons at ``outputConfig.effort``. JSON mode is ``outputConfig.textFormat`` with a JSON schema sent as a string. The conversation
 rules Bedrock enforces are enforced too: a user turn first, alternating roles, a ``toolConfig``
 whenever tool blocks appear, and every ``toolUse`` answered by a ``toolResult`` in the next turn.
 """
@@ -41,9 +42,19 @@ type JsonObject = dict[str, Any]
 def read_converse(body: Any, model_id: str) -> ConverseRequest:
     """A Converse body for ``model_id``, checked; raises ``ValidationError`` or ``InvalidRequest``."""
     request = ConverseRequest.model_validate(body)
-    _check_thinking(request, claude="claude" in model_id.lower())
+    if _names_claude(model_id):
+        _check_thinking(request)
+    elif request.additionalModelRequestFields.thinking is not None:
+        raise InvalidRequest(
+            "Malformed input request: extraneous key [thinking] is not permitted, please reformat "
+            "your input and try again."
+        )
     _check_turns(request)
     return request
+
+
+def _names_claude(model_id: str) -> bool:
+    return "claude" in model_id.lower()
 
 
 def chat_request(request: ConverseRequest, model_id: str, stream: bool) -> ChatRequest:
@@ -68,7 +79,9 @@ def openai_body(request: ConverseRequest, model_id: str, stream: bool) -> JsonOb
         "tool_choice": tools.toolChoice.openai() if tools and tools.toolChoice else None,
         # Claude thinks only when ``thinking`` turns it on; ``outputConfig.effort`` alone sets how much
         # it spends, so it is not passed on as the OpenAI route's ``reasoning_effort`` (which reasons).
+        # Other models reason at the effort.
         "thinking": thinking.model_dump(exclude_none=True) if thinking else None,
+        "reasoning_effort": None if _names_claude(model_id) else output.effort,
         "response_format": _response_format(output.textFormat),
     }
     body: JsonObject = {
@@ -129,7 +142,7 @@ def _response_format(text_format: TextFormat | None) -> JsonObject | None:
     return {"type": "json_schema", "json_schema": {"name": definition.name, "schema": definition.schema_}}
 
 
-def _check_thinking(request: ConverseRequest, *, claude: bool) -> None:
+def _check_thinking(request: ConverseRequest) -> None:
     """Enabled thinking needs a budget, and the budget must leave room for the answer; thinking
     allows only some sampling values and no forced tool call (Claude's rules)."""
     fields, inference = request.additionalModelRequestFields, request.inferenceConfig
@@ -143,7 +156,6 @@ def _check_thinking(request: ConverseRequest, *, claude: bool) -> None:
         top_k,
         forced_tool=choice is not None and (choice.any_ is not None or choice.tool is not None),
         effort=request.outputConfig.effort,
-        one_of_temperature_top_p=claude,
     )
     if conflict is not None:
         raise InvalidRequest(conflict)

@@ -55,17 +55,15 @@ def claude_conflict(
     *,
     forced_tool: bool,
     effort: str | None = None,
-    one_of_temperature_top_p: bool = True,
 ) -> str | None:
     """Claude's sampling and tool-choice rules, the broken one named by the protocol's field names
-    (None when the request keeps them): since Claude 4.1 temperature and top_p not together
-    (``one_of_temperature_top_p``: Bedrock's other models take both), and while it thinks
+    (None when the request keeps them): since Claude 4.1 temperature and top_p not together, and while it thinks
     (``thinking`` enabled or adaptive) temperature 1 only, no top_k, top_p from 0.95 to 1, and no
     forced tool call; without thinking, an effort of high at most."""
     thinks = thinking in ("enabled", "adaptive")
     rules = (
         (
-            one_of_temperature_top_p and temperature is not None and top_p is not None,
+            temperature is not None and top_p is not None,
             "temperature and top_p cannot both be set for this model; use only one",
         ),
         (

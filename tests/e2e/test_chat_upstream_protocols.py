@@ -25,8 +25,9 @@ from support.stack import RunningStack, start_stack, stop_stack
 from test_chat_openai_sdk import TOOLS, png, user
 
 CATALOG = Path(__file__).with_name("protocols_catalog.json")
-PROTOCOLS = ["via-openai", "via-anthropic", "via-bedrock"]
-TRANSLATED = ["via-anthropic", "via-bedrock"]
+# Bedrock twice: as a Claude model (Claude's rules apply) and as another model (they do not).
+PROTOCOLS = ["via-openai", "via-anthropic", "via-bedrock", "via-bedrock-other"]
+TRANSLATED = ["via-anthropic", "via-bedrock", "via-bedrock-other"]
 COST = 3  # credit_cost of each model of the catalog
 
 
@@ -41,7 +42,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 # Each protocol's requests come from a loopback address of their own: the stack's per-IP chat limit
 # (48 a minute, exact) would otherwise refuse the module's later requests.
-SOURCE = {"via-openai": "127.0.0.2", "via-anthropic": "127.0.0.3", "via-bedrock": "127.0.0.4"}
+SOURCE = {
+    "via-openai": "127.0.0.2",
+    "via-anthropic": "127.0.0.3",
+    "via-bedrock": "127.0.0.4",
+    "via-bedrock-other": "127.0.0.5",
+}
 
 
 def sdk(stack: RunningStack, model: str, key: str | None = None) -> Any:
@@ -63,7 +69,7 @@ def answer(stack: RunningStack, model: str, **params: Any) -> tuple[str, str, di
     )
 
 
-def test_the_catalog_lists_one_model_per_protocol(stack: RunningStack) -> None:
+def test_the_catalog_lists_one_model_per_route(stack: RunningStack) -> None:
     assert [m.id for m in sdk(stack, "via-openai").models.list().data] == PROTOCOLS
 
 

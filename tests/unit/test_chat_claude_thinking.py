@@ -24,8 +24,13 @@ def anthropic_choice(req: ChatRequest) -> tuple[Any, Any, Any]:
     return body.get("tool_choice"), body.get("thinking"), body.get("output_config")
 
 
+def converse(req: ChatRequest) -> dict[str, Any]:
+    """Converse arguments for ``req`` sent to a Claude model on Bedrock."""
+    return request_to_converse(replace(req, model=BEDROCK_CLAUDE))
+
+
 def bedrock_choice(req: ChatRequest) -> tuple[Any, Any, Any]:
-    kwargs = request_to_converse(req)
+    kwargs = converse(req)
     choice = kwargs["toolConfig"].get("toolChoice")
     return choice, kwargs.get("additionalModelRequestFields", {}).get("thinking"), kwargs.get("outputConfig")
 
@@ -66,7 +71,7 @@ def test_an_openai_tool_loop_goes_on_without_thinking_claude_could_not_take() ->
     req = tool_loop(reasoning_effort="high", temperature=0.2)
 
     body = request_to_anthropic(req)
-    kwargs = request_to_converse(req)
+    kwargs = converse(req)
 
     assert (
         "thinking" not in body and body["temperature"] == 0.2 and body["output_config"] == {"effort": "high"}
@@ -85,7 +90,7 @@ def test_a_tool_turn_that_starts_with_signed_thinking_keeps_thinking() -> None:
                   reasoning=ReasoningConfig(mode=ThinkingMode.ADAPTIVE))  # fmt: skip
 
     assert request_to_anthropic(req)["thinking"] == {"type": "adaptive"}
-    assert request_to_converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
+    assert converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
 
 
 def test_a_last_turn_without_tool_calls_keeps_thinking() -> None:
@@ -99,7 +104,7 @@ def test_a_last_turn_without_tool_calls_keeps_thinking() -> None:
     )
 
     assert request_to_anthropic(req)["thinking"] == {"type": "adaptive"}
-    assert request_to_converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
+    assert converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "adaptive"}}
 
 
 @pytest.mark.parametrize("effort", ["xhigh", "max"])
@@ -114,9 +119,9 @@ def test_an_effort_claude_takes_only_while_thinking_goes_as_high_when_thinking_i
 
     for req in (forced, loop):
         assert request_to_anthropic(req)["output_config"] == {"effort": "high"}
-        assert request_to_converse(req)["outputConfig"] == {"effort": "high"}
+        assert converse(req)["outputConfig"] == {"effort": "high"}
     assert request_to_anthropic(thinking)["output_config"] == {"effort": effort}
-    assert request_to_converse(thinking)["outputConfig"] == {"effort": effort}
+    assert converse(thinking)["outputConfig"] == {"effort": effort}
 
 
 def test_an_anthropic_clients_effort_goes_as_sent() -> None:
