@@ -101,8 +101,9 @@ def claude_thinking(
     - a forced tool call (any tool, or a named one);
     - a conversation whose last assistant turn called tools without starting with the signed
       thinking that led to the calls (``unthought_tool_turn``, read from the turns as sent). An
-      OpenAI client's history carries at most ``reasoning_content``, unsigned, which Claude cannot
-      take back, so every continuation of a tool loop would be refused.
+      OpenAI client's history carries it only when the client sent back the ``thinking_blocks``
+      of the answer; with ``reasoning_content`` alone (unsigned, which Claude cannot take back)
+      every continuation of a tool loop would be refused.
 
     A request in OpenAI format (or Sluice's own) that does either leaves thinking out: the call,
     or the loop's next step, is what its client needs, and reasoning only how well it is made (the

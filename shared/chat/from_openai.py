@@ -18,6 +18,7 @@ from shared.chat.canonical import (
     Reasoning,
     ReasoningConfig,
     ReasoningEffort,
+    RedactedReasoning,
     Refusal,
     ResponseFormat,
     ResponseFormatKind,
@@ -156,8 +157,12 @@ def image_from_url(url: str, detail: str | None, param: str) -> Image:
 
 
 def _assistant_parts(msg: wire.ChatMessage, param: str) -> tuple[Part, ...]:
+    """Reasoning, text, refusal and tool calls. Signed ``thinking_blocks`` (a Claude route's, sent
+    back) stand for the reasoning; ``reasoning_content`` is then the same text, unsigned."""
     parts: list[Part] = []
-    if msg.reasoning_content:
+    if msg.thinking_blocks:
+        parts.extend(_thinking_block(block) for block in msg.thinking_blocks)
+    elif msg.reasoning_content:
         parts.append(Reasoning(msg.reasoning_content))
     parts.extend(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
     if msg.refusal:
@@ -165,6 +170,12 @@ def _assistant_parts(msg: wire.ChatMessage, param: str) -> tuple[Part, ...]:
     for call in msg.tool_calls or ():
         parts.append(ToolCall(id=call.id, name=call.function.name, arguments_json=call.function.arguments))
     return tuple(parts)
+
+
+def _thinking_block(block: wire.ThinkingBlockParam | wire.RedactedThinkingParam) -> Part:
+    if isinstance(block, wire.RedactedThinkingParam):
+        return RedactedReasoning(block.data)
+    return Reasoning(block.thinking, signature=block.signature)
 
 
 def _tool_result(msg: wire.ChatMessage, param: str) -> ToolResult:

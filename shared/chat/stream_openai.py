@@ -128,6 +128,11 @@ class OpenAIStreamWriter:
     A role chunk opens each choice; a finish chunk closes it; ``close()`` adds the usage chunk
     when the client asked for it (``stream_options.include_usage``) and the upstream reported
     usage. The caller frames the chunks and sends ``data: [DONE]``.
+
+    A signed reasoning block (a Claude route's) ends with a ``thinking_blocks`` delta holding the
+    whole block, its text and its signature, as the non-streamed message carries it; a redacted
+    one is such a delta too. Each has the ``index`` of its block in the message, so a client
+    accumulating deltas (the OpenAI SDK's stream helper does) keeps them as a list.
     """
 
     def __init__(
@@ -146,10 +151,14 @@ class OpenAIStreamWriter:
         self._usage: Usage | None = None
         self._finished = False
         self._failed = False
+        self._thinking: dict[int, list[str]] = {}  # per choice, the open reasoning block's text
+        self._blocks: dict[int, int] = {}  # per choice, thinking_blocks sent
         self._handlers: dict[type, Callable[[Any], list[Json]]] = {
             ev.Start: self._on_start,
             ev.TextDelta: self._on_text,
             ev.ReasoningDelta: self._on_reasoning,
+            ev.ReasoningSignature: self._on_signature,
+            ev.RedactedReasoningBlock: self._on_redacted,
             ev.ToolCallStart: self._on_tool_start,
             ev.ToolCallArgsDelta: self._on_tool_args,
             ev.Finish: self._on_finish,
@@ -162,7 +171,6 @@ class OpenAIStreamWriter:
         if self._failed:
             return []
         handler = self._handlers.get(type(event))
-        # Reasoning signatures and redacted reasoning have no OpenAI spelling: no handler.
         return handler(event) if handler is not None else []
 
     def _on_start(self, event: ev.Start) -> list[Json]:
@@ -173,7 +181,20 @@ class OpenAIStreamWriter:
         return self._delta(event.choice, {"content": event.text})
 
     def _on_reasoning(self, event: ev.ReasoningDelta) -> list[Json]:
+        self._thinking.setdefault(event.choice, []).append(event.text)
         return self._delta(event.choice, {"reasoning_content": event.text})
+
+    def _on_signature(self, event: ev.ReasoningSignature) -> list[Json]:
+        text = "".join(self._thinking.pop(event.choice, ()))
+        return self._block(event.choice, {"type": "thinking", "thinking": text, "signature": event.signature})
+
+    def _on_redacted(self, event: ev.RedactedReasoningBlock) -> list[Json]:
+        return self._block(event.choice, {"type": "redacted_thinking", "data": event.data})
+
+    def _block(self, choice: int, block: Json) -> list[Json]:
+        index = self._blocks.get(choice, 0)
+        self._blocks[choice] = index + 1
+        return self._delta(choice, {"thinking_blocks": [{"index": index, **block}]})
 
     def _on_tool_start(self, event: ev.ToolCallStart) -> list[Json]:
         fn = {"name": event.name, "arguments": ""}

@@ -14,6 +14,7 @@ from shared.chat.canonical import (
     Reasoning,
     ReasoningConfig,
     ReasoningEffort,
+    RedactedReasoning,
     Refusal,
     ResponseFormat,
     ResponseFormatKind,
@@ -171,7 +172,10 @@ def assistant_message(parts: Iterable[Part], *, history: bool = False) -> Json:
     """An assistant message: text, ``reasoning_content``, ``refusal`` and ``tool_calls``.
 
     In a response ``content`` is one string; in request history several text parts stay parts.
-    Reasoning signatures and redacted reasoning have no OpenAI spelling and are not sent.
+    A response also carries signed and redacted reasoning (a Claude route's) as ``thinking_blocks``,
+    which a client sends back with the message for the next step of a tool loop to think (Claude
+    takes a tool loop's history only with the signed thinking that led to the calls). OpenAI has
+    no spelling for them, so request history to an OpenAI-compatible upstream does not carry them.
     """
     items = list(parts)
     texts = [p for p in items if isinstance(p, Text)]
@@ -182,11 +186,25 @@ def assistant_message(parts: Iterable[Part], *, history: bool = False) -> Json:
     refusal = "".join(p.text for p in items if isinstance(p, Refusal))
     if reasoning:
         message["reasoning_content"] = reasoning
+    blocks = [] if history else thinking_blocks(items)
+    if blocks:
+        message["thinking_blocks"] = blocks
     if refusal or not history:
         message["refusal"] = refusal or None
     if calls:
         message["tool_calls"] = calls
     return message
+
+
+def thinking_blocks(parts: Iterable[Part]) -> list[Json]:
+    """Signed and redacted reasoning in the Anthropic shape; unsigned reasoning has none."""
+    blocks: list[Json] = []
+    for part in parts:
+        if isinstance(part, Reasoning) and part.signature:
+            blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
+        elif isinstance(part, RedactedReasoning):
+            blocks.append({"type": "redacted_thinking", "data": part.data})
+    return blocks
 
 
 def _tool_call(call: ToolCall) -> Json:

@@ -68,6 +68,23 @@ class ToolCallParam(_Open):
     function: FunctionCall
 
 
+class ThinkingBlockParam(_Open):
+    """A signed reasoning block, as a Claude route's answer gave it (``thinking_blocks``); sent back,
+    the next step of a tool loop can think too. ``index`` (a stream's) is ignored."""
+
+    type: Literal["thinking"]
+    thinking: str
+    signature: Annotated[str, Field(min_length=1)]
+
+
+class RedactedThinkingParam(_Open):
+    type: Literal["redacted_thinking"]
+    data: Annotated[str, Field(min_length=1)]
+
+
+ThinkingBlock = Annotated[ThinkingBlockParam | RedactedThinkingParam, Field(discriminator="type")]
+
+
 class ChatMessage(_Open):
     """One message. Which fields a role may carry is checked when translating to canonical."""
 
@@ -80,6 +97,7 @@ class ChatMessage(_Open):
     tool_calls: list[ToolCallParam] | None = None
     tool_call_id: str | None = None
     reasoning_content: str | None = None
+    thinking_blocks: list[ThinkingBlock] | None = None
     refusal: str | None = None
 
 

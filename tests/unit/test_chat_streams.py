@@ -123,7 +123,6 @@ def test_openai_writer_orders_role_deltas_finish_and_usage() -> None:
         [
             ev.Start(),
             ev.TextDelta("a"),
-            ev.ReasoningSignature("sig"),
             ev.Finish(FinishReason.LENGTH),
             ev.UsageReport(Usage(5, 6, cache_read_tokens=1)),
         ],
