@@ -9,7 +9,8 @@ thinking blocks of earlier turns are not part of the prompt, as with Anthropic.
 Unknown top-level fields are accepted (clients send many). Block types the simulator cannot
 answer (documents, server tools, ...) are refused with a 400 naming the block, as are the rules
 Anthropic enforces on a conversation: non-empty turns, every ``tool_use`` answered by a
-``tool_result`` in the next turn, a thinking budget below ``max_tokens``.
+``tool_result`` in the next turn, a thinking budget below ``max_tokens``, and thinking replayed
+with the signature the simulator gave it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from sluice.simulator.anthropic_wire import (
     MessagesRequest,
     OutputConfig,
     TextBlock,
+    ThinkingBlock,
     Tool,
     ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
     Turn,
 )
-from sluice.simulator.frontends import claude_conflict, last_assistant
+from sluice.simulator.frontends import check_signature, claude_conflict, last_assistant
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 Json = dict[str, Any]
@@ -51,6 +53,10 @@ def chat_request(body: Any) -> ChatRequest:
         )
     _check_thinking(request)
     _check_turns(request.messages)
+    for index, turn in enumerate(request.messages):
+        for number, block in enumerate(turn.content):
+            if isinstance(block, ThinkingBlock):
+                check_signature(f"messages.{index}.content.{number}", block.thinking, block.signature)
     return ChatRequest.model_validate(openai_body(request))
 
 

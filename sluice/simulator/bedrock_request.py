@@ -33,7 +33,7 @@ from sluice.simulator.bedrock_wire import (
     ToolSpec,
     ToolUseBlock,
 )
-from sluice.simulator.frontends import claude_conflict, last_assistant
+from sluice.simulator.frontends import check_signature, claude_conflict, last_assistant
 from sluice.simulator.wire import ChatRequest, InvalidRequest
 
 type JsonObject = dict[str, Any]
@@ -44,6 +44,7 @@ def read_converse(body: Any, model_id: str) -> ConverseRequest:
     request = ConverseRequest.model_validate(body)
     if _names_claude(model_id):
         _check_thinking(request)
+        _check_signatures(request)
     elif request.additionalModelRequestFields.thinking is not None:
         raise InvalidRequest(
             "Malformed input request: extraneous key [thinking] is not permitted, please reformat "
@@ -51,6 +52,17 @@ def read_converse(body: Any, model_id: str) -> ConverseRequest:
         )
     _check_turns(request)
     return request
+
+
+def _check_signatures(request: ConverseRequest) -> None:
+    """A Claude model's replayed reasoning carries the signature the simulator gave it."""
+    for index, turn in enumerate(request.messages):
+        for number, block in enumerate(turn.content):
+            reasoning = block.reasoningContent
+            text = reasoning.get("reasoningText") if isinstance(reasoning, dict) else None
+            if isinstance(text, dict):
+                where = f"messages.{index}.content.{number}"
+                check_signature(where, str(text.get("text", "")), text.get("signature"))
 
 
 def _names_claude(model_id: str) -> bool:

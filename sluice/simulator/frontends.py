@@ -89,6 +89,13 @@ def reasoning_signature(reasoning: str) -> str:
     return "sluice-simulator-signature-" + hashlib.sha256(reasoning.encode()).hexdigest()[:32]
 
 
+def check_signature(where: str, reasoning: str, signature: str | None) -> None:
+    """Claude checks that replayed thinking is the thinking it signed: a block whose signature is
+    not this simulator's for its text (edited, or signed elsewhere) is refused."""
+    if signature != reasoning_signature(reasoning):
+        raise InvalidRequest(f"{where}: Invalid `signature` in `thinking` block")
+
+
 def plan_with_half_emoji(plan: CompletionPlan) -> CompletionPlan:
     """``lone_surrogate`` for protocols that render the plan themselves: the text starts with half
     an emoji, which JSON escapes as ``\\ud83d``."""
