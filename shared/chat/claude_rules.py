@@ -202,6 +202,26 @@ def check_thinking_budget(config: ReasoningConfig) -> None:
         )
 
 
+def requested_thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
+    """``thinking`` as the request asked for it, before Claude's rules (``claude_thinking``): its
+    own ``thinking``, checked against Claude's floor; an effort of ``none`` as thinking disabled
+    (Claude models that think by default would think without it); another effort as
+    ``effort_thinking`` says."""
+    if config is None:
+        return None
+    if config.mode is None:
+        if config.effort is ReasoningEffort.NONE:
+            return {"type": ThinkingMode.DISABLED.value}
+        return effort_thinking(config, source)
+    check_thinking_budget(config)
+    thinking: Json = {"type": config.mode.value}
+    if config.budget_tokens is not None and config.mode is ThinkingMode.ENABLED:
+        thinking["budget_tokens"] = config.budget_tokens
+    if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
+        thinking["display"] = config.display
+    return thinking
+
+
 def effort_thinking(config: ReasoningConfig, source: WireFormat | None) -> Json | None:
     """OpenAI's ``reasoning_effort`` asks for reasoning at that effort; Claude thinks only when
     ``thinking`` says so (``output_config.effort`` alone sets how much it spends, not whether it

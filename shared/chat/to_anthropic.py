@@ -12,8 +12,6 @@ from shared.chat.canonical import (
     Image,
     Part,
     Reasoning,
-    ReasoningConfig,
-    ReasoningEffort,
     RedactedReasoning,
     Refusal,
     ResponseFormat,
@@ -21,7 +19,6 @@ from shared.chat.canonical import (
     Role,
     ServerTool,
     Text,
-    ThinkingMode,
     Tool,
     ToolCall,
     ToolChoiceMode,
@@ -32,9 +29,8 @@ from shared.chat.canonical import (
 from shared.chat.claude_rules import (
     ThinkingStyle,
     check_stop_sequences,
-    check_thinking_budget,
     claude_controls,
-    effort_thinking,
+    requested_thinking,
 )
 from shared.errors import InvalidRequest, UpstreamError
 
@@ -68,7 +64,7 @@ def request_to_anthropic(
     body: Json = {"model": req.model, "max_tokens": max_tokens, "messages": turns}
     controls = claude_controls(
         req,
-        _thinking(req.reasoning, req.extras_format),
+        requested_thinking(req.reasoning, req.extras_format),
         unthought_tool_turn=_unthought_tool_turn(turns),
         style=thinking_style,
         max_tokens=max_tokens,
@@ -240,22 +236,6 @@ def _tool_choice(req: ChatRequest) -> Json | None:
     if req.parallel_tool_calls is not None and mode is not ToolChoiceMode.NONE:
         rendered["disable_parallel_tool_use"] = not req.parallel_tool_calls
     return rendered
-
-
-def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
-    if config is None:
-        return None
-    if config.mode is None:
-        if config.effort is ReasoningEffort.NONE:
-            return {"type": "disabled"}
-        return effort_thinking(config, source)
-    check_thinking_budget(config)
-    thinking: Json = {"type": config.mode.value}
-    if config.budget_tokens is not None and config.mode is ThinkingMode.ENABLED:
-        thinking["budget_tokens"] = config.budget_tokens
-    if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
-        thinking["display"] = config.display
-    return thinking
 
 
 def _output_config(req: ChatRequest, effort: str | None) -> Json:

@@ -17,17 +17,13 @@ from typing import Any
 
 from shared.chat.canonical import (
     ChatRequest,
-    ReasoningConfig,
-    ReasoningEffort,
     ResponseFormat,
     ResponseFormatKind,
     Role,
     ServerTool,
     Text,
-    ThinkingMode,
     Tool,
     ToolChoiceMode,
-    WireFormat,
 )
 from shared.chat.claude_rules import (
     EFFORT_TO_ANTHROPIC,
@@ -36,10 +32,9 @@ from shared.chat.claude_rules import (
     Sampling,
     ThinkingStyle,
     check_stop_sequences,
-    check_thinking_budget,
     claude_controls,
-    effort_thinking,
     names_claude,
+    requested_thinking,
 )
 from shared.chat.to_anthropic import EMPTY_SCHEMA
 from shared.errors import InvalidRequest
@@ -64,7 +59,7 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
     if names_claude(req.model):
         controls = claude_controls(
             req,
-            _thinking(req.reasoning, req.extras_format),
+            requested_thinking(req.reasoning, req.extras_format),
             unthought_tool_turn=_unthought_tool_turn(messages),
             style=thinking_style,
             max_tokens=req.max_tokens,
@@ -215,20 +210,6 @@ def _model_fields(sampling: Sampling, thinking: Json | None) -> Json:
     if thinking is not None:
         fields["thinking"] = thinking
     return fields
-
-
-def _thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
-    if config is None:
-        return None
-    if config.mode is None:
-        return None if config.effort is ReasoningEffort.NONE else effort_thinking(config, source)
-    check_thinking_budget(config)
-    thinking: Json = {"type": config.mode.value}
-    if config.mode is ThinkingMode.ENABLED:
-        thinking["budget_tokens"] = config.budget_tokens
-    if config.display is not None and config.mode in (ThinkingMode.ENABLED, ThinkingMode.ADAPTIVE):
-        thinking["display"] = config.display
-    return thinking
 
 
 def _output_config(req: ChatRequest, effort: str | None) -> Json:

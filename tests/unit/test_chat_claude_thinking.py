@@ -183,3 +183,14 @@ def test_on_a_budget_thinking_model_an_anthropic_client_goes_as_sent() -> None:
 
     assert request_to_anthropic(req, thinking_style="budget")["thinking"] == {"type": "adaptive"}
     assert request_to_anthropic(req, thinking_style="budget")["output_config"] == {"effort": "high"}
+
+
+def test_an_effort_of_none_disables_thinking_on_both_claude_mappers() -> None:
+    """Claude models that think by default would think without it; a model that is not Claude,
+    on Bedrock, gets no ``thinking`` at all."""
+    req = from_openai(reasoning_effort="none")
+
+    assert anthropic_choice(req)[1:] == ({"type": "disabled"}, None)
+    assert converse(req)["additionalModelRequestFields"] == {"thinking": {"type": "disabled"}}
+    assert "outputConfig" not in converse(req)
+    assert "additionalModelRequestFields" not in request_to_converse(replace(req, model="meta.llama3-70b"))
