@@ -39,6 +39,7 @@ from shared.chat.messages import check_parts
 from shared.chat.upstream import validate_upstream
 from shared.errors import InvalidRequest, UpstreamError
 from shared.wire import openai as wire
+from shared.wire.anthropic import RedactedThinkingBlock, ThinkingBlock
 from shared.wire.openai_response import AssistantOut, ChatCompletion, UsageOut
 
 ROLE_FROM_OPENAI: Mapping[str, Role] = {
@@ -172,10 +173,11 @@ def _assistant_parts(msg: wire.ChatMessage, param: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def _thinking_block(block: wire.ThinkingBlockParam | wire.RedactedThinkingParam) -> Part:
-    if isinstance(block, wire.RedactedThinkingParam):
+def _thinking_block(block: ThinkingBlock | RedactedThinkingBlock) -> Part:
+    """An unsigned block is reasoning from elsewhere, as ``reasoning_content`` is."""
+    if isinstance(block, RedactedThinkingBlock):
         return RedactedReasoning(block.data)
-    return Reasoning(block.thinking, signature=block.signature)
+    return Reasoning(block.thinking, signature=block.signature or None)
 
 
 def _tool_result(msg: wire.ChatMessage, param: str) -> ToolResult:

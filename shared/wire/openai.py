@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from shared.wire import anthropic
 from shared.wire.anthropic import CacheControlParam
 
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
@@ -68,21 +69,11 @@ class ToolCallParam(_Open):
     function: FunctionCall
 
 
-class ThinkingBlockParam(_Open):
-    """A signed reasoning block, as a Claude route's answer gave it (``thinking_blocks``); sent back,
-    the next step of a tool loop can think too. ``index`` (a stream's) is ignored."""
-
-    type: Literal["thinking"]
-    thinking: str
-    signature: Annotated[str, Field(min_length=1)]
-
-
-class RedactedThinkingParam(_Open):
-    type: Literal["redacted_thinking"]
-    data: Annotated[str, Field(min_length=1)]
-
-
-ThinkingBlock = Annotated[ThinkingBlockParam | RedactedThinkingParam, Field(discriminator="type")]
+# Signed reasoning as a Claude route's answer gave it (``thinking_blocks``, in Anthropic's shape); sent
+# back, the next step of a tool loop can think too. A stream's ``index`` is ignored.
+ThinkingBlock = Annotated[
+    anthropic.ThinkingBlock | anthropic.RedactedThinkingBlock, Field(discriminator="type")
+]
 
 
 class ChatMessage(_Open):

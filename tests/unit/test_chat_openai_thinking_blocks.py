@@ -54,12 +54,15 @@ def test_thinking_blocks_stand_for_the_reasoning_of_an_assistant_message() -> No
     )
     assert len([p for p in req.messages[1].parts if isinstance(p, Reasoning)]) == 1
     assert unsigned.messages[1].parts[0] == Reasoning("I should call the tool.")
+    assert tool_loop({"type": "thinking", "thinking": "elsewhere"}).messages[1].parts[0] == Reasoning(
+        "elsewhere"
+    )
 
 
 @pytest.mark.parametrize(
     ("block", "param"),
     [
-        ({"type": "thinking", "thinking": "t"}, "messages.1.thinking_blocks.0.thinking.signature"),
+        ({"type": "thinking", "signature": "sig-1"}, "messages.1.thinking_blocks.0.thinking.thinking"),
         ({"type": "redacted_thinking"}, "messages.1.thinking_blocks.0.redacted_thinking.data"),
         ({"type": "summary", "text": "t"}, "messages.1.thinking_blocks.0"),
     ],
