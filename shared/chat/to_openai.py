@@ -186,7 +186,7 @@ def assistant_message(parts: Iterable[Part], *, history: bool = False) -> Json:
     refusal = "".join(p.text for p in items if isinstance(p, Refusal))
     if reasoning:
         message["reasoning_content"] = reasoning
-    blocks = [] if history else thinking_blocks(items)
+    blocks = [] if history else _thinking_blocks(items)
     if blocks:
         message["thinking_blocks"] = blocks
     if refusal or not history:
@@ -196,7 +196,7 @@ def assistant_message(parts: Iterable[Part], *, history: bool = False) -> Json:
     return message
 
 
-def thinking_blocks(parts: Iterable[Part]) -> list[Json]:
+def _thinking_blocks(parts: Iterable[Part]) -> list[Json]:
     """Signed and redacted reasoning in the Anthropic shape; unsigned reasoning has none."""
     blocks: list[Json] = []
     for part in parts:
