@@ -107,10 +107,23 @@ def _streams(facts: HandlerFacts) -> bool:
     return model is not None and "stream" in model.model_fields
 
 
+# One server-sent event, in the shape OpenAPI 3.2 gives an event stream's ``itemSchema``; in a 3.1
+# document, tools (schemathesis among them) read an event stream's ``schema`` as each event's.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "description": "a JSON chunk, or `[DONE]` (OpenAI format)"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 def _success(op: ApiOperation, facts: HandlerFacts, status: int) -> dict[str, Any]:
     content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
     if op.streaming and _streams(facts):
-        content["text/event-stream"] = {"schema": {"type": "string"}, "description": "when `stream` is true"}
+        content["text/event-stream"] = {"schema": SSE_EVENT, "description": "when `stream` is true"}
     error = status >= 400  # e.g. health's 503 when a dependency is down
     return {
         "description": "Dependency down (same body)" if error else "Success",
