@@ -6,7 +6,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.chat.canonical import Tool
@@ -16,6 +17,7 @@ from shared.chat.to_anthropic import request_to_anthropic
 from shared.chat.to_anthropic_response import response_to_anthropic
 from shared.chat.to_openai import request_to_openai
 from shared.chat.to_openai_response import response_to_openai
+from shared.errors import InvalidRequest
 from shared.wire.anthropic import MessagesRequest
 from shared.wire.openai import ChatCompletionRequest
 
@@ -292,10 +294,26 @@ def normal_anthropic(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+WHITESPACE_STOP = {
+    "model": "claude",
+    "max_tokens": 10,
+    "messages": [{"role": "user", "content": [{"type": "text", "text": "0"}]}],
+    "stop_sequences": ["END", " \n"],
+}
+
+
 @SETTINGS
 @given(anthropic_request)
+@example(WHITESPACE_STOP)
 def test_anthropic_request_round_trip_keeps_every_field(body: dict[str, Any]) -> None:
+    """Every field comes back, except where Claude refuses the request: a stop sequence of
+    whitespace only is then a 400 naming ``stop``, before any upstream call."""
     canonical = request_from_anthropic(MessagesRequest.model_validate(body))
+    if any(not stop.strip() for stop in canonical.stop):
+        with pytest.raises(InvalidRequest) as refused:
+            request_to_anthropic(canonical)
+        assert refused.value.param == "stop"
+        return
     rendered = request_to_anthropic(canonical)
     assert normal_anthropic(rendered) == normal_anthropic(body)
 
