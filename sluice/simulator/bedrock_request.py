@@ -9,12 +9,14 @@ messages, ``toolUse`` blocks assistant tool calls, an ``image`` a data-URL image
 and earlier reasoning is not part of the prompt. Other union members (documents, guard content,
 S3 images, system tools, ...) are refused, naming the member.
 
-Reasoning is asked for as the model reads it. A Claude model (its id names Claude) reads ``thinking``
-in ``additionalModelRequestFields``, checked as Claude checks it; ``outputConfig.effort`` alone does
-not turn it on. Another model reads no ``thinking`` (refused, as Bedrock refuses a key the model
-does not know) and reasons at ``outputConfig.effort``. JSON mode is ``outputConfig.textFormat`` with a JSON schema sent as a string. The conversation
-rules Bedrock enforces are enforced too: a user turn first, alternating roles, a ``toolConfig``
-whenever tool blocks appear, and every ``toolUse`` answered by a ``toolResult`` in the next turn.
+Reasoning is asked for as the model reads it. A Claude model (its id names Claude) reads
+``thinking`` in ``additionalModelRequestFields``, checked as Claude checks it (and replayed
+reasoning must carry the signature the simulator gave it); ``outputConfig.effort`` alone does not
+turn it on. Another model reads no ``thinking`` (refused, as Bedrock refuses a key the model does
+not know) and reasons at ``outputConfig.effort``. JSON mode is ``outputConfig.textFormat`` with a
+JSON schema sent as a string. The conversation rules Bedrock enforces are enforced too: a user
+turn first, alternating roles, a ``toolConfig`` whenever tool blocks appear, and every ``toolUse``
+answered by a ``toolResult`` in the next turn.
 """
 
 from __future__ import annotations
