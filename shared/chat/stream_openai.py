@@ -12,7 +12,7 @@ from pydantic_core import from_json
 
 from shared.chat import events as ev
 from shared.chat.canonical import Usage
-from shared.chat.from_openai import finish_from_openai, usage_from_openai
+from shared.chat.from_openai_response import finish_from_openai, usage_from_openai
 from shared.chat.ids import IdFactory, new_openai_id, new_tool_call_id
 from shared.chat.openai_text_chunks import text_events, text_only
 from shared.chat.to_openai_response import FINISH_TO_OPENAI, usage_to_openai

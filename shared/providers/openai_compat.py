@@ -17,7 +17,7 @@ import httpx
 from shared.catalog.models import UpstreamRoute
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest, ChatResponse
-from shared.chat.from_openai import response_from_openai
+from shared.chat.from_openai_response import response_from_openai
 from shared.chat.sse import SseParser
 from shared.chat.stream_openai import OpenAIChunkParser
 from shared.chat.to_openai import request_to_openai

@@ -25,7 +25,8 @@ from shared.chat.canonical import (
     Usage,
     WireFormat,
 )
-from shared.chat.from_openai import request_from_openai, response_from_openai
+from shared.chat.from_openai import request_from_openai
+from shared.chat.from_openai_response import response_from_openai
 from shared.chat.ids import new_openai_id
 from shared.chat.to_openai import request_to_openai
 from shared.chat.to_openai_response import response_to_openai

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from shared.chat.canonical import Tool
 from shared.chat.from_anthropic import request_from_anthropic, response_from_anthropic
-from shared.chat.from_openai import request_from_openai, response_from_openai
+from shared.chat.from_openai import request_from_openai
+from shared.chat.from_openai_response import response_from_openai
 from shared.chat.to_anthropic import request_to_anthropic
 from shared.chat.to_anthropic_response import response_to_anthropic
 from shared.chat.to_openai import request_to_openai
