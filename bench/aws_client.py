@@ -19,11 +19,8 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 TABLE = "bench-aws-client"
 KEY = {"pk": {"S": "a"}}
@@ -72,34 +69,13 @@ async def _measure(rounds: int, calls: int) -> dict[str, list[float]]:
     return figures
 
 
-@contextmanager
-def _responder(delay_ms: float) -> Iterator[str]:
-    from bench.processes import free_port
-
-    port = free_port()
-    command = [sys.executable, "-m", "bench.responder", "--port", str(port), "--delay-ms", str(delay_ms)]
-    process = subprocess.Popen(command)  # noqa: S603 - this interpreter, this module
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 async def _wait_costs(
     endpoints: dict[str, str], rounds: int, calls: dict[str, int]
 ) -> dict[str, list[float]]:
     figures: dict[str, list[float]] = {name: [] for name in endpoints}
-    for attempt in range(50):  # the responders are starting
-        try:
-            for endpoint in endpoints.values():
-                os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-                await _lean_round(5)
-            break
-        except Exception:
-            if attempt == 49:
-                raise
-            await asyncio.sleep(0.2)
+    for endpoint in endpoints.values():  # warm: a connection to each
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        await _lean_round(5)
     for _ in range(rounds):
         for name, endpoint in endpoints.items():
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -145,12 +121,16 @@ def main() -> None:
 
     import uvloop
 
+    from bench.processes import start_responder
+
     at_once = "aws_json, answered at once"
     paused = {delay: f"aws_json, answered after {delay:g} ms" for delay in args.delay_ms}
     with ExitStack() as responders:
-        endpoints = {at_once: responders.enter_context(_responder(0))}
-        for delay, name in paused.items():
-            endpoints[name] = responders.enter_context(_responder(delay))
+        endpoints = {}
+        for name, delay in ((at_once, 0.0), *((name, delay) for delay, name in paused.items())):
+            responder = start_responder(delay)
+            responders.callback(responder.stop)
+            endpoints[name] = responder.base_url
         calls = {name: args.calls * 4 if name == at_once else args.calls for name in endpoints}
         waits = asyncio.run(_wait_costs(endpoints, args.rounds, calls), loop_factory=uvloop.new_event_loop)
     _table("same call, minimal server (bench/responder.py)", waits)

@@ -90,7 +90,7 @@ def start_stack(catalog: Path, workdir: Path) -> tuple[Started, dict[str, str]]:
     log = (workdir / "stack.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-        [sys.executable, str(REPO / "bench" / "stack.py"), "--port", str(port), "--env-file", str(env_file),
+        [sys.executable, "-m", "bench.stack", "--port", str(port), "--env-file", str(env_file),
          "--catalog-file", str(catalog)],
         cwd=REPO, env=env, stdout=log, stderr=log,
     )  # fmt: skip
@@ -112,10 +112,29 @@ def bench_events(stack: Started, reset: bool = False) -> list[tuple[float, str]]
         return [tuple(e) for e in json.loads(response.read())["events"]]
 
 
-def set_stub(stack: Started, on: bool) -> None:
-    """Answer the request path's AWS calls in process (on) or send them to moto (off)."""
-    with urllib.request.urlopen(f"{stack.base_url}/__bench/stub?{'on' if on else 'off'}", timeout=30):  # noqa: S310
+def set_aws(stack: Started, by: str) -> None:
+    """Where the stack sends the request path's AWS calls: "moto", "in-process" (answered inside
+    the gateway), or a responder's URL (``start_responder``)."""
+    with urllib.request.urlopen(f"{stack.base_url}/__bench/aws?{by}", timeout=30):  # noqa: S310
         pass
+
+
+def start_responder(delay_ms: float) -> Started:
+    """bench/responder.py: answers AWS JSON calls after ``delay_ms``, in another process."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+        [sys.executable, "-m", "bench.responder", "--port", str(port), "--delay-ms", str(delay_ms)], cwd=REPO
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return Started("responder", process, port)
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,8 +1,14 @@
-"""A minimal HTTP server for ``bench.aws_client``: every request gets ``{}`` after ``--delay-ms``.
+"""A minimal HTTP server that answers AWS JSON calls after ``--delay-ms``, in its own process.
 
-It stands in for nothing: it lets the benchmark time the same client call answered at once and
-answered after a pause, so that what the pause itself costs the caller is measured apart from the
-call's own work. ``python -m bench.responder --port P [--delay-ms D]``.
+It stands in for nothing, and costs next to no CPU:
+- ``bench.aws_client`` times the same client call answered at once and answered after a pause, so
+  that what the pause itself costs the caller is measured apart from the call's own work;
+- ``make bench`` and ``bench.ttfb_steps`` send the chat request path's calls to it ("AWS after a
+  pause"): a real wait and a real exchange over a socket, as with DynamoDB and SQS, without
+  moto's CPU on the same two cores.
+
+Each call gets the answer ``bench/aws_answers.py`` gives its ``X-Amz-Target`` (``{}`` for any
+other). ``python -m bench.responder --port P [--delay-ms D]``.
 """
 
 from __future__ import annotations
@@ -10,13 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 from typing import cast
 
 import httptools
 
-ANSWER = (
+from bench.aws_answers import TARGETS, answer
+
+HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\n"
-    b"x-amzn-requestid: bench\r\ncontent-length: 2\r\n\r\n{}"
+    b"x-amzn-requestid: bench\r\ncontent-length: %d\r\n\r\n"
 )
 
 
@@ -25,6 +34,8 @@ class Answering(asyncio.Protocol):
         self.delay_s = delay_s
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
+        self.target = ""
+        self.body = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -36,12 +47,25 @@ class Answering(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
 
+    def on_message_begin(self) -> None:
+        self.target, self.body = "", bytearray()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"x-amz-target":
+            self.target = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
     def on_message_complete(self) -> None:
         assert self.transport is not None
+        operation = TARGETS.get(self.target, "")
+        content = json.dumps(answer(operation, json.loads(self.body) if operation else {})).encode()
+        response = HEAD % len(content) + content
         if self.delay_s:
-            asyncio.get_running_loop().call_later(self.delay_s, self.transport.write, ANSWER)
+            asyncio.get_running_loop().call_later(self.delay_s, self.transport.write, response)
         else:
-            self.transport.write(ANSWER)
+            self.transport.write(response)
 
 
 async def serve(port: int, delay_s: float) -> None:

@@ -32,7 +32,7 @@ from bench.processes import (
     install_uvloop,
     make_cold,
     run_seconds,
-    set_stub,
+    set_aws,
     start_fake_upstream,
     start_stack,
 )
@@ -43,6 +43,7 @@ SHORT, LONG = 64, 512
 # Paced streams: every event arrives in its own socket read, as a model's tokens do, where the
 # back-to-back fake upstream lets one read carry many.
 PACED_DELAY_MS = 1.0
+PACED_WARMUP = 5  # their CPU is measured, not their first byte; a 512-token one takes half a second
 IDLE_S = 3.0
 
 
@@ -109,7 +110,7 @@ async def one_round(args: argparse.Namespace, procs: dict[str, Any], key: str) -
     out["gateway_stream_long"], cpu_long = await measure_cpu(
         stack.process.pid, client.streaming(gateway_long, args.stream)
     )
-    runs = args.stream + 5
+    runs = args.stream + client.STREAM_WARMUP
     out["gateway_cpu_ms_per_stream_64"] = round(cpu_short * 1000 / runs, 3)
     out["gateway_cpu_ms_per_stream_512"] = round(cpu_long * 1000 / runs, 3)
     out["gateway_cpu_us_per_chunk"] = round((cpu_long - cpu_short) * 1e6 / runs / (LONG - SHORT), 2)
@@ -133,12 +134,13 @@ async def paced_phase(
 ) -> dict[str, Any]:
     """Per-chunk CPU when every event comes in its own read; the paced upstream's own CPU per chunk
     (one timer and one socket write per event) in the same phase is the baseline."""
-    stack, runs, out = procs["stack"], args.paced + 5, {}
+    stack, runs, out = procs["stack"], args.paced + PACED_WARMUP, {}
     cpu: dict[str, float] = {}
     for name, model in (("paced", "bench-paced"), ("paced_long", "bench-paced-long")):
         upstream_before = cpu_seconds(procs[name].process.pid)
         out[f"gateway_stream_{name}"], cpu[name] = await measure_cpu(
-            stack.process.pid, client.streaming(client.Target(stack.base_url, model, auth), args.paced)
+            stack.process.pid,
+            client.streaming(client.Target(stack.base_url, model, auth), args.paced, PACED_WARMUP),
         )
         cpu[f"upstream_{name}"] = cpu_seconds(procs[name].process.pid) - upstream_before
     out["gateway_cpu_us_per_chunk_paced"] = round(
@@ -185,7 +187,7 @@ async def stubbed_phases(
 ) -> dict[str, Any]:
     """The same gateway with the request path's AWS calls answered in process (no moto)."""
     out: dict[str, Any] = {}
-    set_stub(stack, True)
+    set_aws(stack, "in-process")
     try:
         out["stub_seq"], cpu = await measure_cpu(stack.process.pid, client.sequential(gateway, args.seq))
         out["stub_cpu_ms_per_request"] = round(cpu * 1000 / (args.seq + 10), 3)
@@ -203,7 +205,7 @@ async def stubbed_phases(
         out["stub_tput_cpu_ms_per_request"] = round(cpu * 1000 / max(1, out["stub_tput"]["requests"]), 3)
         out["stub_rss_peak_mb"] = round(rss.peaks.get("stack", 0.0), 1)
     finally:
-        set_stub(stack, False)
+        set_aws(stack, "moto")
     return out
 
 

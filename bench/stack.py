@@ -11,20 +11,21 @@ Differences from ``python -m sluice.local``, all for measuring:
   them over (``/__bench/reset`` clears);
 - ``/__bench/cold`` empties the key and catalog caches and the known counts and balances (the
   next request is a cold one);
-- ``/__bench/stub?on`` answers the request path's AWS calls in process (``?off`` stops): each call
-  is still serialised and signed (shared/adapters/aws_json.py), but no HTTP request is sent or
-  parsed. What remains is the gateway's own cost, without moto.
+- ``/__bench/aws?<where>`` says where the request path's AWS calls go (cold-cache reads always go
+  to moto): ``moto`` (the default); ``in-process``, answered inside the gateway: each call is still
+  serialised and signed (shared/adapters/aws_json.py), but no HTTP request is sent or parsed, so
+  what remains is the gateway's own cost; or the URL of a ``bench/responder.py``, which answers
+  after a pause in another process: a real wait and exchange, without moto's CPU on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import threading
 import time
-import uuid
+from contextvars import ContextVar
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +33,11 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from bench.aws_answers import ANSWERED, BENCH_CREDITS, answer
+
 EVENTS: list[tuple[float, str]] = []  # (time.perf_counter(), kind)
 _LOCK = threading.Lock()
 LIMIT_FACTOR = 1_000_000
-BENCH_CREDITS = 10_000_000
 
 
 def record(kind: str) -> None:
@@ -65,31 +67,15 @@ def raise_limits() -> None:
     policy.load_policy = load_raised
 
 
-STUB = {"on": False}
-# Calls answered in process when the stub is on (the request path's; cold-cache reads still go to moto).
-STUBBED = {"dynamodb:TransactWriteItems", "dynamodb:BatchGetItem", "sqs:SendMessage"}
-
-
-def _stub_answer(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-    """A well-formed answer to one call of the request path, as DynamoDB/SQS would give it."""
-    if operation == "dynamodb:BatchGetItem":
-        extra = {"count": {"N": "1"}, "balance": {"N": str(BENCH_CREDITS)}}
-        return {
-            "Responses": {
-                t: [{**key, **extra} for key in spec["Keys"]] for t, spec in request["RequestItems"].items()
-            },
-            "UnprocessedKeys": {},
-        }
-    if operation == "sqs:SendMessage":
-        digest = hashlib.md5(str(request.get("MessageBody", "")).encode(), usedforsecurity=False).hexdigest()
-        return {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": digest}
-    return {}
+IN_PROCESS = "in-process"
+AWS = {"by": "moto"}  # or IN_PROCESS, or a bench/responder.py URL
+_ENDPOINT: ContextVar[str | None] = ContextVar("bench_endpoint", default=None)
 
 
 def count_aws_calls() -> None:
     """Every AWS call is recorded: the boto3 clients' (``shared.adapters.aws.client``, cold paths)
     through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its transport.
-    With the stub on, the hot path's calls are serialised and signed but answered in process."""
+    The request path's calls go where ``AWS["by"]`` says (the module's docstring)."""
     from shared.adapters import aws, aws_json
 
     build = aws.client
@@ -108,19 +94,29 @@ def count_aws_calls() -> None:
         return client
 
     aws.client = instrumented
-    real_send = aws_json.AwsJsonClient._send
+    real_send, real_endpoint = aws_json.AwsJsonClient._send, aws_json.endpoint_for
+
+    def endpoint_for(service: aws_json.Service, region: str) -> str:
+        return _ENDPOINT.get() or real_endpoint(service, region)
 
     async def send(client: aws_json.AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
-        name = f"{client.service.name}:{operation}"
+        name, by = f"{client.service.name}:{operation}", AWS["by"]
         record(f"call:{name}")
         try:
-            if STUB["on"] and name in STUBBED:
+            if by == "moto" or name not in ANSWERED:
+                return await real_send(client, operation, body)
+            if by == IN_PROCESS:
                 client.signed_request(operation, body)  # serialised and signed, not sent
-                return _stub_answer(name, json.loads(body))
-            return await real_send(client, operation, body)
+                return answer(name, json.loads(body))
+            endpoint = _ENDPOINT.set(f"{by}/")  # signed for, sent to and answered by the responder
+            try:
+                return await real_send(client, operation, body)
+            finally:
+                _ENDPOINT.reset(endpoint)
         finally:
             record(f"done:{name}")
 
+    aws_json.endpoint_for = endpoint_for
     aws_json.AwsJsonClient._send = send  # type: ignore[method-assign,assignment]
 
 
@@ -169,11 +165,11 @@ class BenchGateway:
             body = json.dumps({"pid": os.getpid(), "events": EVENTS}).encode()
             if scope["path"] == "/__bench/reset":
                 EVENTS.clear()
-            elif scope["path"] == "/__bench/stub":
+            elif scope["path"] == "/__bench/aws":
                 from shared.limits import known
 
-                STUB["on"] = scope.get("query_string", b"") == b"on"
-                known.clear()  # values the stub answered are not moto's, nor moto's the stub's
+                AWS["by"] = scope.get("query_string", b"").decode() or "moto"
+                known.clear()  # values one answered are not another's
             elif scope["path"] == "/__bench/cold":
                 from shared.adapters.catalog_store import clear_catalog_cache
                 from shared.auth.api_keys import clear_cache
@@ -182,6 +178,10 @@ class BenchGateway:
                 clear_cache()  # the next request looks its key up again, and the catalog
                 clear_catalog_cache()
                 known.clear()  # and reads the counts and balance after its admission
+        if scope["path"] == "/__bench/reset":
+            # Outside the lock (its own call is recorded, before any request: no request's), and
+            # before the answer: a phase that starts next does not share the machine with the purge.
+            await _drain_usage_queue()
         await send(
             {
                 "type": "http.response.start",
@@ -190,19 +190,24 @@ class BenchGateway:
             }
         )
         await send({"type": "http.response.body", "body": body})
-        if scope["path"] == "/__bench/reset":
-            await _drain_usage_queue()  # outside the lock: its own call is recorded (before any request)
 
 
 async def _drain_usage_queue() -> None:
     """Deployed, the usage consumer empties the queue as events arrive; this stack runs none, so
     the events would pile up in moto's memory over a run (and, before sluice/local/moto_speedups.py,
     made each SendMessage cost moto more than the last). Emptied between phases instead, with the hot
-    path's own SQS client (a boto3 one would add its service model to the measured RSS)."""
-    from shared.adapters.aws_json import async_sqs
+    path's own SQS client (a boto3 one would add its service model to the measured RSS), at most
+    once a minute: SQS allows one purge a minute per queue, and moto refuses the next one
+    (``PurgeQueueInProgress``) as SQS does. Until then the events wait, which costs a SendMessage
+    nothing more (sluice/local/moto_speedups.py)."""
+    from shared.adapters.aws_json import AwsError, async_sqs
     from shared.settings import get_settings
 
-    await async_sqs().call("PurgeQueue", {"QueueUrl": get_settings().usage_queue_url})
+    try:
+        await async_sqs().call("PurgeQueue", {"QueueUrl": get_settings().usage_queue_url})
+    except AwsError as error:
+        if error.code != "PurgeQueueInProgress":
+            raise
 
 
 def main() -> None:
