@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_simulator_bedrock import MODEL, THINKING, bedrock, client_error, say, server
-
-__all__ = ["bedrock", "server"]  # the module-scoped fixtures, shared with test_simulator_bedrock.py
+from simulator_bedrock_support import (
+    MODEL,
+    THINKING,
+    bedrock_runtime,  # noqa: F401 - the `bedrock` fixture
+    client_error,
+    say,
+    simulator_server,  # noqa: F401 - the `server` fixture
+)
 
 OTHER = "openai.gpt-oss-120b-1:0"
 
