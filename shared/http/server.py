@@ -11,6 +11,10 @@ sends both in one ``writelines`` (one ``writev``). A head with nothing after it 
 turn goes out at the end of that turn. Every other write goes straight through: holding body
 writes to the end of a turn delayed a stream's frames behind the next burst's translation.
 
+A request the HTTP parser refuses (a malformed header, a Content-Length that is not a number) is
+answered as the app answers any bad input: a JSON 400 in the path's wire format, with an
+``X-Request-Id`` (uvicorn's own answer is ``text/plain``, without one).
+
 ``SecondTickServer`` is uvicorn's server with its housekeeping loop waking once a second (at each
 whole second, when the ``Date`` header changes) instead of ten times, and at once on a shutdown
 signal: each wake costs 0.2-0.35 ms of CPU on this project's machine (docs/BENCHMARKS.md).
@@ -116,14 +120,43 @@ class HeadJoiningTransport(asyncio.Transport):
 
 
 def protocol() -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol on a ``HeadJoiningTransport`` (uvicorn's ``Config(http=...)``)."""
+    """uvicorn's httptools protocol on a ``HeadJoiningTransport`` (uvicorn's ``Config(http=...)``),
+    answering a request its parser refuses as the app answers any bad input."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HeadJoiningHttpToolsProtocol(HttpToolsProtocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(HeadJoiningTransport(transport, self.loop))
 
+        def send_400_response(self, msg: str) -> None:
+            path = getattr(self, "url", b"").partition(b"?")[0].decode("latin-1")
+            self.transport.write(unparsable_request_answer(msg, path, self.server_state.default_headers))
+            self.transport.close()
+
     return HeadJoiningHttpToolsProtocol
+
+
+def unparsable_request_answer(message: str, path: str, default_headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The whole response to a request the HTTP parser refused (a malformed header, a Content-Length
+    that is not a number): uvicorn answers ``text/plain`` without a request id; here it is the
+    JSON error of the path's wire format, with an ``X-Request-Id`` (the app never saw the request,
+    so the id is new), and the connection closes as uvicorn's does."""
+    import uuid
+
+    from shared import json_codec
+    from shared.errors import InvalidRequest
+    from shared.http.error_render import error_body, format_for_path
+
+    body = json_codec.dumps(error_body(InvalidRequest(message), format_for_path(path)))
+    head = [b"HTTP/1.1 400 Bad Request\r\n"]
+    head += [name + b": " + value + b"\r\n" for name, value in default_headers]
+    head += [
+        b"content-type: application/json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"x-request-id: " + uuid.uuid4().hex.encode() + b"\r\n",
+        b"connection: close\r\n\r\n",
+    ]
+    return b"".join(head) + body
 
 
 TICK_S = 1.0
