@@ -74,7 +74,7 @@ _ENDPOINT: ContextVar[str | None] = ContextVar("bench_endpoint", default=None)
 
 def count_aws_calls() -> None:
     """Every AWS call is recorded: the boto3 clients' (``shared.adapters.aws.client``, cold paths)
-    through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its transport.
+    through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its exchange.
     The request path's calls go where ``AWS["by"]`` says (the module's docstring)."""
     from shared.adapters import aws, aws_json
 
@@ -94,29 +94,44 @@ def count_aws_calls() -> None:
         return client
 
     aws.client = instrumented
-    real_send, real_endpoint = aws_json.AwsJsonClient._send, aws_json.endpoint_for
+    real_send, real_endpoint, real_pool = aws_json.AwsJsonClient._send, aws_json.endpoint_for, aws_json._pool
 
     def endpoint_for(service: aws_json.Service, region: str) -> str:
         return _ENDPOINT.get() or real_endpoint(service, region)
 
+    class MarkedPool:
+        """The exchange alone is the call: signing the request and parsing the answer are the
+        gateway's own work, not time in flight."""
+
+        async def post(self, url: str, headers: dict[str, str], body: bytes) -> Any:
+            prefix, _, operation = headers["x-amz-target"].partition(".")
+            name = f"{'sqs' if prefix == 'AmazonSQS' else 'dynamodb'}:{operation}"
+            record(f"call:{name}")
+            try:
+                return await real_pool().post(url, headers, body)
+            finally:
+                record(f"done:{name}")
+
+    marked = MarkedPool()
+
     async def send(client: aws_json.AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
         name, by = f"{client.service.name}:{operation}", AWS["by"]
-        record(f"call:{name}")
-        try:
-            if by == "moto" or name not in ANSWERED:
-                return await real_send(client, operation, body)
-            if by == IN_PROCESS:
-                client.signed_request(operation, body)  # serialised and signed, not sent
-                return answer(name, json.loads(body))
-            endpoint = _ENDPOINT.set(f"{by}/")  # signed for, sent to and answered by the responder
-            try:
-                return await real_send(client, operation, body)
-            finally:
-                _ENDPOINT.reset(endpoint)
-        finally:
+        if by == "moto" or name not in ANSWERED:
+            return await real_send(client, operation, body)
+        if by == IN_PROCESS:
+            client.signed_request(operation, body)  # serialised and signed, not sent
+            record(f"call:{name}")
+            reply = answer(name, json.loads(body))
             record(f"done:{name}")
+            return reply
+        endpoint = _ENDPOINT.set(f"{by}/")  # signed for, sent to and answered by the responder
+        try:
+            return await real_send(client, operation, body)
+        finally:
+            _ENDPOINT.reset(endpoint)
 
     aws_json.endpoint_for = endpoint_for
+    aws_json._pool = lambda: marked  # type: ignore[assignment,return-value]
     aws_json.AwsJsonClient._send = send  # type: ignore[method-assign,assignment]
 
 
