@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.errors import InvalidRequest
 
@@ -17,7 +17,16 @@ SystemPrompt = Annotated[str, StringConstraints(min_length=1, max_length=SYSTEM_
 Option = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Options = Annotated[tuple[Option, ...], Field(max_length=12)]
 ModelId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Temperature = Annotated[float, Field(ge=0, le=2)]
+
+
+def _flush_to_zero(value: float) -> float:
+    """A temperature under DynamoDB's smallest number (1e-130) is stored as 0
+    (shared/adapters/items.py); the tool says so from the start, so what a client sets is what
+    it reads back."""
+    return 0.0 if value < 1e-130 else value
+
+
+Temperature = Annotated[float, Field(ge=0, le=2), AfterValidator(_flush_to_zero)]
 MaxOutputTokens = Annotated[int, Field(ge=1)]  # the plan cap is checked by the service (400 naming it)
 
 

@@ -100,6 +100,18 @@ def test_install_list_update_uninstall_a_starter_tool() -> None:
     assert tools("uninstall_tool", sub=ADA, path_params=params).status_code == 404
 
 
+def test_a_temperature_too_small_for_dynamodb_is_kept_as_zero() -> None:
+    """Within 0-2, so valid; DynamoDB's smallest number is 1e-130 (a random fuzz run found a 500)."""
+    make_user(ADA, "free")
+    params = {"tool_id": install()["id"]}
+
+    updated = tools("update_tool", sub=ADA, path_params=params, body={"temperature": 2.2250738585e-313})
+
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["temperature"] == 0
+    assert tools("list_tools", sub=ADA).json()["data"][0]["temperature"] == 0
+
+
 def test_install_a_custom_tool_from_its_sample_event() -> None:
     make_user(ADA, "free")
 
