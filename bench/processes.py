@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from sluice.local.moto_server import wait_for_port
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BENCH = Path(os.environ.get("SLUICE_SHARED_BENCH", REPO.parent / "shared" / "bench"))
 
@@ -125,16 +127,12 @@ def start_responder(delay_ms: float) -> Started:
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
         [sys.executable, "-m", "bench.responder", "--port", str(port), "--delay-ms", str(delay_ms)], cwd=REPO
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Started("responder", process, port)
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
+    try:
+        wait_for_port("127.0.0.1", port, 30)
+    except TimeoutError:
+        process.kill()
+        raise
+    return Started("responder", process, port)
 
 
 def cpu_seconds(pid: int) -> float:
