@@ -13,6 +13,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -112,6 +113,12 @@ def bench_events(stack: Started, reset: bool = False) -> list[tuple[float, str]]
     path = "/__bench/reset" if reset else "/__bench/events"
     with urllib.request.urlopen(f"{stack.base_url}{path}", timeout=30) as response:  # noqa: S310
         return [tuple(e) for e in json.loads(response.read())["events"]]
+
+
+def gateway_gc(stack: Started) -> dict[str, Any]:
+    """The stack's garbage collections since it started serving (bench/gc_pauses.py)."""
+    with urllib.request.urlopen(f"{stack.base_url}/__bench/gc", timeout=30) as response:  # noqa: S310
+        return dict(json.loads(response.read()))
 
 
 def set_aws(stack: Started, by: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from bench import client
 from bench.aws_calls import analyse, aws_wait_before_first_byte, upstream_idle_ms
+from bench.gc_pauses import after_import_pauses
 from bench.imports import import_times
 from bench.processes import (
     REPO,
@@ -29,6 +30,7 @@ from bench.processes import (
     Started,
     bench_events,
     cpu_seconds,
+    gateway_gc,
     install_uvloop,
     make_cold,
     run_seconds,
@@ -232,6 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for number in range(args.rounds):
             print(f"round {number + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
             rounds.append(await one_round(args, procs, values["SLUICE_API_KEY"]))
+        gateway_collections = gateway_gc(stack)
         translation = translation_costs(record_stream(short.base_url, "bench"))
     finally:
         for process in reversed(started):
@@ -243,6 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": rounds,
         "translation": translation,
         "imports": import_times(args.import_repeats),
+        "gc": {"gateway": gateway_collections, "after_import": after_import_pauses()},
     }
 
 

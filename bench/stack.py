@@ -8,7 +8,8 @@ Differences from ``python -m sluice.local``, all for measuring:
   empties between phases);
 - botocore event hooks count AWS calls, timestamped together with each request's start, its
   upstream call, the head of the upstream's answer and its end, and ``GET /__bench/events`` hands
-  them over (``/__bench/reset`` clears);
+  them over (``/__bench/reset`` clears); ``/__bench/gc``, the garbage collector's pauses since the
+  server started (bench/gc_pauses.py);
 - ``/__bench/cold`` empties the key and catalog caches and the known counts and balances (the
   next request is a cold one);
 - ``/__bench/aws?<where>`` says where the request path's AWS calls go (cold-cache reads always go
@@ -34,8 +35,10 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from bench.aws_answers import ANSWERED, BENCH_CREDITS, answer
+from bench.gc_pauses import GcPauses
 
 EVENTS: list[tuple[float, str]] = []  # (time.perf_counter(), kind)
+GC = GcPauses()  # installed as the server starts: collections while serving, not while seeding
 _LOCK = threading.Lock()
 LIMIT_FACTOR = 1_000_000
 
@@ -178,7 +181,9 @@ class BenchGateway:
     async def _bench(scope: Scope, send: Send) -> None:
         with _LOCK:
             body = json.dumps({"pid": os.getpid(), "events": EVENTS}).encode()
-            if scope["path"] == "/__bench/reset":
+            if scope["path"] == "/__bench/gc":
+                body = json.dumps(GC.snapshot()).encode()
+            elif scope["path"] == "/__bench/reset":
                 EVENTS.clear()
             elif scope["path"] == "/__bench/aws":
                 from shared.limits import known
@@ -275,6 +280,7 @@ def main() -> None:
             lifespan="off",
             access_log=False,
         )
+        GC.install()
         serve(config)
     except KeyboardInterrupt:
         pass

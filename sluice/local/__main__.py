@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         _write_env_file(options.env_file, base_url, seeded.raw_key, stack.moto.endpoint)
         import uvicorn
 
-        from shared.http.server import protocol, server_class
+        from shared.http.server import protocol, serve
 
         config = uvicorn.Config(
             gateway,
@@ -95,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
             lifespan="off",
             access_log=False,
         )
-        server = server_class()(config)
         print(
             f"Sluice local stack ready in {time.monotonic() - started:.1f} s"
             f"{f' (restored {restored} items)' if restored else ''}\n"
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             "  the upstream is the bundled simulator (deterministic text, not a model); Ctrl-C stops",
             flush=True,
         )
-        server.run()
+        serve(config)
     except KeyboardInterrupt:
         pass
     finally:

@@ -195,42 +195,6 @@ def test_a_stream_waiting_for_its_upstream_sends_nothing_then_head_and_frame_tog
     assert calls[1:] == [b"0\r\n\r\n"]
 
 
-def test_the_functions_entry_point_serves_the_chat_app(tmp_path) -> None:
-    """What run.sh runs under the Lambda Web Adapter: ``python -m shared.http.server app:app`` from
-    the function's directory, answering the adapter's readiness check."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    from sluice.local.moto_server import free_port
-
-    repo = Path(__file__).resolve().parents[2]
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(repo), "PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shared.http.server", "app:app"],
-        cwd=repo / "functions" / "chat",
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
-    )
-    try:
-        deadline, answer = time.monotonic() + 60, None
-        while answer is None and time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_ready", timeout=2) as response:
-                    answer = (response.status, response.read())
-            except OSError:
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    assert answer == (200, b"ok"), (tmp_path / "server.log").read_text()
-
-
 def _ticking_server(monkeypatch, tick_s: float) -> tuple[Any, list[int]]:
     """A ``SecondTickServer`` whose ticks are recorded (uvicorn's own ``on_tick`` still runs)."""
     import uvicorn
