@@ -1,60 +1,29 @@
-"""Anthropic Messages: wire models, request and response translation."""
+"""Anthropic Messages requests: the wire model's checks (each refusal names its parameter), and
+request translation to canonical form, back to Anthropic and on to OpenAI: unknown fields, system
+turns, tool results, tools and tool choice, thinking and its blocks."""
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from anthropic.types import Message as SdkMessage
+from support.chat_anthropic import body, parse
 
 from shared.chat.canonical import (
     CacheControl,
-    ChatRequest,
-    ChatResponse,
-    Choice,
-    Finish,
-    FinishReason,
     Message,
     Reasoning,
     ReasoningConfig,
-    ReasoningEffort,
     RedactedReasoning,
     Role,
     ServerTool,
     Text,
     ThinkingMode,
-    ToolCall,
     ToolChoiceMode,
     ToolReference,
     ToolResult,
-    Usage,
 )
-from shared.chat.from_anthropic import request_from_anthropic, response_from_anthropic
-from shared.chat.from_openai import request_from_openai
-from shared.chat.ids import new_anthropic_id
 from shared.chat.to_anthropic import request_to_anthropic
-from shared.chat.to_anthropic_response import response_to_anthropic
 from shared.chat.to_openai import request_to_openai
-from shared.errors import InvalidRequest, UpstreamError
-from shared.http.body import parse_model
-from shared.wire.anthropic import MessagesRequest
-from shared.wire.openai import ChatCompletionRequest
-
-
-def body(**overrides: Any) -> dict[str, Any]:
-    return {
-        "model": "claude",
-        "max_tokens": 100,
-        "messages": [{"role": "user", "content": "Hi"}],
-        **overrides,
-    }
-
-
-def parse(data: dict[str, Any]) -> ChatRequest:
-    return request_from_anthropic(parse_model(MessagesRequest, data))
-
-
-def from_openai(data: dict[str, Any]) -> ChatRequest:
-    return request_from_openai(parse_model(ChatCompletionRequest, {"model": "m", **data}))
+from shared.errors import InvalidRequest
 
 
 @pytest.mark.parametrize(
@@ -227,251 +196,3 @@ def test_thinking_blocks_keep_signatures_and_redactions() -> None:
         "content": "answer",
         "reasoning_content": "hmm",
     }
-
-
-# --- OpenAI requests to an Anthropic upstream --------------------------------------------------
-
-
-def test_openai_system_developer_and_tools_to_anthropic() -> None:
-    request = from_openai(
-        {
-            "messages": [
-                {"role": "system", "content": "S"},
-                {"role": "user", "content": "q"},
-                {"role": "developer", "content": "D"},
-                {
-                    "role": "assistant",
-                    "content": "",
-                    "tool_calls": [
-                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": ""}},
-                        {"id": "b", "type": "function", "function": {"name": "f", "arguments": '{"x": [1]}'}},
-                    ],
-                },
-                {"role": "tool", "tool_call_id": "a", "content": "1"},
-                {"role": "tool", "tool_call_id": "b", "content": "2"},
-                {"role": "user", "content": "and?"},
-            ],
-            "max_tokens": 50,
-            "parallel_tool_calls": False,
-            "tools": [{"type": "function", "function": {"name": "f"}}],
-        }
-    )
-    rendered = request_to_anthropic(request)
-    assert rendered["system"] == [{"type": "text", "text": "S"}, {"type": "text", "text": "D"}]
-    assert [m["role"] for m in rendered["messages"]] == ["user", "assistant", "user"]
-    assert rendered["messages"][1]["content"] == [
-        {"type": "tool_use", "id": "a", "name": "f", "input": {}},
-        {"type": "tool_use", "id": "b", "name": "f", "input": {"x": [1]}},
-    ]
-    assert [b["type"] for b in rendered["messages"][2]["content"]] == ["tool_result", "tool_result", "text"]
-    assert rendered["tools"] == [{"name": "f", "input_schema": {"type": "object", "properties": {}}}]
-    assert rendered["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
-
-
-@pytest.mark.parametrize("arguments", ["{not json", "[1, 2]", '"text"'])
-def test_tool_arguments_that_are_not_a_json_object_are_refused(arguments: str) -> None:
-    call = {"id": "a", "type": "function", "function": {"name": "f", "arguments": arguments}}
-    request = from_openai(
-        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": [call]}]}
-    )
-    with pytest.raises(InvalidRequest, match="arguments must be a JSON object"):
-        request_to_anthropic(request, default_max_tokens=10)
-
-
-def test_what_anthropic_cannot_honour() -> None:
-    with pytest.raises(InvalidRequest) as caught:
-        request_to_anthropic(
-            from_openai({"messages": [{"role": "user", "content": "q"}], "n": 2, "max_tokens": 5})
-        )
-    assert caught.value.param == "n"
-    with pytest.raises(InvalidRequest) as caught:
-        request_to_anthropic(
-            from_openai({"messages": [{"role": "user", "content": "q"}], "logprobs": True}),
-            default_max_tokens=5,
-        )
-    assert caught.value.param == "logprobs"
-    with pytest.raises(InvalidRequest) as caught:
-        request_to_anthropic(from_openai({"messages": [{"role": "user", "content": "q"}]}))
-    assert caught.value.param == "max_tokens"
-    with pytest.raises(InvalidRequest) as caught:
-        request_to_anthropic(
-            from_openai({"messages": [{"role": "user", "content": "q"}], "thinking": {"type": "enabled"}}),
-            default_max_tokens=9000,
-        )
-    assert caught.value.param == "thinking.budget_tokens"
-    small = {"type": "enabled", "budget_tokens": 500}
-    with pytest.raises(InvalidRequest, match="at least 1024"):
-        request_to_anthropic(
-            from_openai({"messages": [{"role": "user", "content": "q"}], "thinking": small}),
-            default_max_tokens=9000,
-        )
-
-
-def test_openai_sampling_to_anthropic() -> None:
-    request = from_openai(
-        {
-            "messages": [{"role": "user", "content": "q"}],
-            "temperature": 1.7,
-            "seed": 3,
-            "frequency_penalty": 1,
-            "presence_penalty": 1,
-            "user": "u",
-            "reasoning_effort": "none",
-            "response_format": {"type": "json_object"},
-        }
-    )
-    rendered = request_to_anthropic(request, default_max_tokens=64)
-    assert rendered["max_tokens"] == 64
-    assert rendered["temperature"] == 1.0
-    assert rendered["metadata"] == {"user_id": "u"}
-    assert rendered["thinking"] == {"type": "disabled"}
-    assert rendered["output_config"] == {"format": {"type": "json_schema", "schema": {"type": "object"}}}
-    assert not {"seed", "frequency_penalty", "presence_penalty", "user", "n"} & set(rendered)
-
-
-def test_unsigned_reasoning_is_not_replayed_to_anthropic() -> None:
-    request = ChatRequest(
-        model="m",
-        messages=(Message(Role.USER, (Text("q"),)), Message(Role.ASSISTANT, (Reasoning("r"), Text("a")))),
-        max_tokens=10,
-        reasoning=ReasoningConfig(effort=ReasoningEffort.MINIMAL),
-    )
-    rendered = request_to_anthropic(request)
-    assert rendered["messages"][1]["content"] == [{"type": "text", "text": "a"}]
-    assert rendered["output_config"] == {"effort": "low"}
-
-
-# --- responses ---------------------------------------------------------------------------------
-
-
-def upstream(content: list[dict[str, Any]], stop: str | None = "end_turn", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": "msg_up",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-x",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 10, "output_tokens": 5},
-        **extra,
-    }
-
-
-def test_response_blocks_and_usage() -> None:
-    answer = response_from_anthropic(
-        upstream(
-            [
-                {"type": "text", "text": "a", "citations": None},
-                {"type": "tool_use", "id": "t", "name": "f", "input": {"k": "v"}},
-            ],
-            "tool_use",
-            usage={
-                "input_tokens": 10,
-                "cache_read_input_tokens": 30,
-                "cache_creation_input_tokens": 5,
-                "output_tokens": 7,
-            },
-        )
-    )
-    assert answer.choices[0].parts == (Text("a"), ToolCall("t", "f", '{"k": "v"}'))
-    assert answer.usage == Usage(45, 7, cache_read_tokens=30, cache_write_tokens=5)
-    rendered = response_to_anthropic(answer, model="claude")
-    assert rendered["usage"] == {
-        "input_tokens": 10,
-        "cache_creation_input_tokens": 5,
-        "cache_read_input_tokens": 30,
-        "output_tokens": 7,
-    }
-
-
-def test_unknown_stop_reasons_and_blocks_are_upstream_errors() -> None:
-    with pytest.raises(UpstreamError):
-        response_from_anthropic(upstream([{"type": "text", "text": "a"}], "bored"))
-    with pytest.raises(UpstreamError):
-        response_from_anthropic(
-            upstream([{"type": "server_tool_use", "id": "s", "name": "web", "input": {}}])
-        )
-
-
-def test_rendered_response_has_fresh_id_public_model_and_text_with_tools() -> None:
-    answer = ChatResponse(
-        id="chatcmpl-up",
-        model="Qwen/Qwen3",
-        choices=(
-            Choice(
-                0,
-                (Reasoning("r"), Text("t"), ToolCall("c", "f", "")),
-                Finish(FinishReason.TOOL_CALLS),
-            ),
-        ),
-        usage=Usage(12, 3, cache_read_tokens=2),
-    )
-    first = response_to_anthropic(answer, model="qwen3")
-    assert (
-        first["id"].startswith("msg_") and first["id"] != response_to_anthropic(answer, model="qwen3")["id"]
-    )
-    assert first["model"] == "qwen3"
-    assert first["content"] == [
-        {"type": "thinking", "thinking": "r", "signature": ""},
-        {"type": "text", "text": "t"},
-        {"type": "tool_use", "id": "c", "name": "f", "input": {}},
-    ]
-    assert first["stop_reason"] == "tool_use"
-    assert first["usage"] == {"input_tokens": 10, "cache_read_input_tokens": 2, "output_tokens": 3}
-    SdkMessage.model_validate(first)
-
-
-def test_error_finish_and_invalid_tool_json_are_upstream_errors() -> None:
-    failed = ChatResponse(id=None, model="m", choices=(Choice(0, (Text("x"),), Finish(FinishReason.ERROR)),))
-    with pytest.raises(UpstreamError):
-        response_to_anthropic(failed, model="m")
-    bad_json = ChatResponse(id=None, model="m", choices=(Choice(0, (ToolCall("c", "f", "{oops"),), None),))
-    with pytest.raises(UpstreamError):
-        response_to_anthropic(bad_json, model="m")
-
-
-def test_stop_sequence_is_reported() -> None:
-    answer = response_from_anthropic(
-        upstream([{"type": "text", "text": "a"}], "stop_sequence", stop_sequence="##")
-    )
-    assert answer.choices[0].finish == Finish(FinishReason.STOP_SEQUENCE, "##")
-    rendered = response_to_anthropic(replace(answer, usage=None), model="m")
-    assert (rendered["stop_reason"], rendered["stop_sequence"]) == ("stop_sequence", "##")
-    assert rendered["usage"] == {"input_tokens": 0, "output_tokens": 0}  # schema-required; none reported
-
-
-def test_anthropic_ids_are_random() -> None:
-    ids = {new_anthropic_id() for _ in range(100)}
-    assert len(ids) == 100 and all(i.startswith("msg_") for i in ids)
-
-
-def test_an_openai_clients_reasoning_effort_turns_adaptive_thinking_on() -> None:
-    """OpenAI's ``reasoning_effort`` asks for reasoning; Claude thinks only when ``thinking`` says so."""
-    openai_effort = request_to_anthropic(
-        from_openai({"messages": [{"role": "user", "content": "q"}], "reasoning_effort": "high"}),
-        default_max_tokens=64,
-    )
-    anthropic_effort = request_to_anthropic(parse(body(output_config={"effort": "high"})))
-
-    assert openai_effort["thinking"] == {"type": "adaptive"}
-    assert openai_effort["output_config"] == {"effort": "high"}
-    assert "thinking" not in anthropic_effort, "an Anthropic client's effort alone stays effort alone"
-    assert anthropic_effort["output_config"] == {"effort": "high"}
-
-
-def test_a_turn_with_nothing_to_replay_is_left_out_and_its_neighbours_merge() -> None:
-    """Unsigned reasoning from another provider is all the middle turn held; an empty turn is refused."""
-    request = ChatRequest(
-        model="m",
-        messages=(
-            Message(Role.USER, (Text("q1"),)),
-            Message(Role.ASSISTANT, (Reasoning("thought elsewhere"),)),
-            Message(Role.USER, (Text("q2"),)),
-        ),
-        max_tokens=10,
-    )
-
-    assert request_to_anthropic(request)["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "q1"}, {"type": "text", "text": "q2"}]}
-    ]
