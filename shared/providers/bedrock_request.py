@@ -3,7 +3,9 @@
 Pure functions and explicit tables. What Converse cannot carry is refused (``n > 1``, logprobs,
 provider-run tools, image URLs, which the caller must inline first) or, where it has no meaning
 there, not sent (penalties, seed, user, parallel_tool_calls). Model-specific knobs go in
-``additionalModelRequestFields``: ``top_k`` under that name (Claude's and Mistral's), and for Claude
+``additionalModelRequestFields``: ``top_k`` as the model's own request reads it (``_top_k``:
+Amazon Nova's ``inferenceConfig.topK``, Cohere Command R's ``k``, ``top_k`` for Claude, Mistral
+and any model not listed; refused for Meta's Llama models, which have none), and for Claude
 models ``thinking`` in the Anthropic shape, by Claude's rules (``shared/chat/claude_rules.py``).
 Other models read no ``thinking`` (Bedrock refuses a key the model does not know): their reasoning
 is asked for with Converse's own ``outputConfig.effort`` alone.
@@ -50,6 +52,7 @@ TOOL_CHOICE_TO_CONVERSE: Mapping[ToolChoiceMode, str] = {
     # ToolChoiceMode.NONE: Converse has no "none"; the tools are withheld instead.
 }
 STOP_SEQUENCE_PATH = "/stop_sequence"  # where Claude reports which stop sequence matched
+NOVA, COHERE_COMMAND_R, LLAMA = "amazon.nova", "cohere.command-r", "meta.llama"  # in model ids
 
 
 def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "adaptive") -> Json:
@@ -71,7 +74,8 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
         "system": _system(req) or None,
         "inferenceConfig": _inference(req, controls.sampling) or None,
         "toolConfig": _tool_config(req, messages),
-        "additionalModelRequestFields": _model_fields(controls.sampling, controls.thinking) or None,
+        "additionalModelRequestFields": _model_fields(req.model, controls.sampling, controls.thinking)
+        or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
         "outputConfig": _output_config(req, controls.effort) or None,
     }
@@ -84,6 +88,8 @@ def _refuse_unsupported(req: ChatRequest) -> None:
         raise InvalidRequest("n > 1 is not supported by this model.", param="n")
     if req.logprobs:
         raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
+    if req.sampling.top_k is not None and _names(req.model, LLAMA):
+        raise InvalidRequest("top_k is not supported by this model.", param="top_k")
     if names_claude(req.model):
         check_stop_sequences(req)
     for index, tool in enumerate(req.tools):
@@ -203,13 +209,29 @@ def _other_model_controls(req: ChatRequest) -> Controls:
     )
 
 
-def _model_fields(sampling: Sampling, thinking: Json | None) -> Json:
+def _model_fields(model: str, sampling: Sampling, thinking: Json | None) -> Json:
     fields: Json = {}
     if sampling.top_k is not None:
-        fields["top_k"] = sampling.top_k
+        fields.update(_top_k(model, sampling.top_k))
     if thinking is not None:
         fields["thinking"] = thinking
     return fields
+
+
+def _top_k(model: str, top_k: int) -> Json:
+    """``top_k`` where the model's own request reads it: Amazon Nova under ``inferenceConfig``
+    as ``topK``, Cohere Command R as ``k``, Claude, Mistral and any other model as ``top_k``."""
+    if _names(model, NOVA):
+        return {"inferenceConfig": {"topK": top_k}}
+    if _names(model, COHERE_COMMAND_R):
+        return {"k": top_k}
+    return {"top_k": top_k}
+
+
+def _names(model: str, family: str) -> bool:
+    """Whether a model id (``amazon.nova-pro-v1:0``, an inference profile such as
+    ``us.amazon.nova-2-lite-v1:0``, or its ARN) names ``family``."""
+    return family in model.lower()
 
 
 def _output_config(req: ChatRequest, effort: str | None) -> Json:

@@ -123,3 +123,30 @@ def test_anthropic_stream_from_a_bedrock_route(chat_world, bedrock) -> None:
     assert [b.type for b in final.content] == ["text", "tool_use"]
     assert final.content[1].input == {"city": "Paris"} and final.stop_reason == "tool_use"
     assert final.usage.output_tokens == 4 and final.model == "kimi-k2.6"
+
+
+def test_top_k_to_a_llama_route_is_a_400_naming_it_before_any_upstream_call(chat_world, bedrock) -> None:
+    """Llama's request on Bedrock has no top-k: the client gets an OpenAI-format 400 with
+    ``param`` ``top_k``, nothing reaches Bedrock, and no credit is charged."""
+    route = UpstreamRoute(provider="bedrock", model="meta.llama3-3-70b-instruct-v1:0", region="us-east-1")
+    install_catalog({"kimi-k2.6": [route]})
+
+    async def go():
+        async with chat_http() as http:
+            client = openai.AsyncOpenAI(
+                base_url="http://sluice.test/v1",
+                api_key=chat_world.pro.key,
+                http_client=cast(httpx2.AsyncClient, http),
+                max_retries=0,
+            )
+            return await client.chat.completions.create(
+                model="kimi-k2.6", messages=[{"role": "user", "content": "hi"}], extra_body={"top_k": 40}
+            )
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        asyncio.run(go())
+
+    assert refused.value.status_code == 400
+    assert isinstance(refused.value.body, dict) and refused.value.body["param"] == "top_k"
+    assert bedrock.bodies == []
+    assert chat_world.pro.balance() == 1000

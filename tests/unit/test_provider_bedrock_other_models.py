@@ -62,6 +62,43 @@ def test_top_k_goes_under_its_own_name_and_temperature_is_clamped() -> None:
     assert hot["inferenceConfig"]["temperature"] == 1.0
 
 
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        ("amazon.nova-pro-v1:0", {"inferenceConfig": {"topK": 40}}),
+        ("us.amazon.nova-2-lite-v1:0", {"inferenceConfig": {"topK": 40}}),
+        ("cohere.command-r-plus-v1:0", {"k": 40}),
+        ("mistral.mistral-large-2407-v1:0", {"top_k": 40}),
+        (
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0",
+            {"inferenceConfig": {"topK": 40}},
+        ),
+    ],
+)
+def test_top_k_goes_where_the_models_own_request_reads_it(model: str, fields: dict[str, Any]) -> None:
+    """Nova reads top-k as ``inferenceConfig.topK`` and Cohere Command R as ``k``: sent as
+    ``top_k``, Bedrock refuses the key the model does not know."""
+    from_openai_client = converse(from_openai(top_k=40, temperature=0.5), model)
+    from_anthropic_client = converse(from_anthropic(top_k=40), model)
+
+    assert from_openai_client["additionalModelRequestFields"] == fields
+    assert from_anthropic_client["additionalModelRequestFields"] == fields
+    assert from_openai_client["inferenceConfig"] == {"maxTokens": 4096, "temperature": 0.5}
+
+
+@pytest.mark.parametrize(
+    "model", ["meta.llama3-3-70b-instruct-v1:0", "us.meta.llama4-maverick-17b-instruct-v1:0"]
+)
+def test_top_k_to_a_llama_model_is_refused_by_name(model: str) -> None:
+    """Llama's request has no top-k: refused as logprobs are, naming the parameter; without it,
+    the same request goes."""
+    with pytest.raises(InvalidRequest) as refused:
+        converse(from_openai(top_k=40), model)
+
+    assert refused.value.param == "top_k"
+    assert "additionalModelRequestFields" not in converse(from_openai(temperature=0.2), model)
+
+
 def test_an_anthropic_clients_thinking_is_left_out_and_its_effort_goes() -> None:
     kwargs = converse(
         from_anthropic(thinking={"type": "enabled", "budget_tokens": 2048}, output_config={"effort": "low"})
