@@ -151,7 +151,9 @@ class OpenAIStreamWriter:
         self._usage: Usage | None = None
         self._finished = False
         self._failed = False
-        self._thinking: dict[int, list[str]] = {}  # per choice, the open reasoning block's text
+        # Per choice, the open reasoning block's text, for its signature; dropped when another
+        # block begins (reasoning without a signature, an OpenAI-compatible upstream's, ends so).
+        self._thinking: dict[int, list[str]] = {}
         self._blocks: dict[int, int] = {}  # per choice, thinking_blocks sent
         self._handlers: dict[type, Callable[[Any], list[Json]]] = {
             ev.Start: self._on_start,
@@ -178,6 +180,8 @@ class OpenAIStreamWriter:
         return self._open(0)
 
     def _on_text(self, event: ev.TextDelta) -> list[Json]:
+        if self._thinking:  # a reasoning block ends where another block begins
+            self._thinking.pop(event.choice, None)
         return self._delta(event.choice, {"content": event.text})
 
     def _on_reasoning(self, event: ev.ReasoningDelta) -> list[Json]:
@@ -197,6 +201,8 @@ class OpenAIStreamWriter:
         return self._delta(choice, {"thinking_blocks": [{"index": index, **block}]})
 
     def _on_tool_start(self, event: ev.ToolCallStart) -> list[Json]:
+        if self._thinking:
+            self._thinking.pop(event.choice, None)
         fn = {"name": event.name, "arguments": ""}
         call = {"index": event.index, "id": event.id, "type": "function", "function": fn}
         return self._delta(event.choice, {"tool_calls": [call]})

@@ -137,3 +137,26 @@ def test_a_stream_ends_each_block_with_a_thinking_blocks_delta_the_sdk_accumulat
         {"index": 1, "type": "redacted_thinking", "data": "opaque"},
         {"index": 2, "type": "thinking", "thinking": "Then Zagreb.", "signature": "sig-2"},
     ]
+
+
+@pytest.mark.parametrize(
+    "between",
+    [ev.TextDelta("Hi."), ev.ToolCallStart(index=0, id="call_1", name="get_weather")],
+    ids=["text", "tool call"],
+)
+def test_a_signature_covers_its_own_blocks_reasoning_only(between: ev.StreamEvent) -> None:
+    """Unsigned reasoning (an OpenAI-compatible upstream's) ends where the next block begins: the
+    writer keeps none of it, and a later signed block carries its own text alone."""
+    writer = OpenAIStreamWriter(model="m", new_id=lambda: "chatcmpl-1", created=1)
+    events: list[ev.StreamEvent] = [
+        ev.Start(),
+        ev.ReasoningDelta("Unsigned, "),
+        ev.ReasoningDelta("from elsewhere."),
+        between,
+        ev.ReasoningDelta("Signed."),
+        ev.ReasoningSignature("sig-1"),
+    ]
+    chunks = [chunk for event in events for chunk in writer.feed(event)]
+
+    blocks = [block for c in chunks for block in c["choices"][0]["delta"].get("thinking_blocks", [])]
+    assert blocks == [{"index": 0, "type": "thinking", "thinking": "Signed.", "signature": "sig-1"}]
