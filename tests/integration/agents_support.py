@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import pytest
+from chat_support import queued_usage_events
+from credits_support import LambdaContext, sqs_records
 
 from shared.adapters import account_store, agent_store
 from shared.adapters.aws import dynamodb
@@ -37,6 +40,20 @@ def install_tool(account_id: str, starter_id: str = "support-reply") -> str:
     account = account_store.get_account(account_id)
     assert account is not None
     return tools.install(account, InstallTool(starter_id=starter_id)).tool_id
+
+
+# The worker's tests run on a Pro account with a starter tool. The upstream is the simulator: it
+# calls the first tool offered when the last user message says "tool" (the goal at step 1, the
+# budget note of later steps) and answers when the note asks for the final answer (the last step
+# of the budget). A 3-step budget therefore gives: tool call, tool call, answer. Each model turn
+# costs 1 credit (qwen3), each tool run 1 (the starter tool's ``auto``).
+ACCOUNT = "acct_pro"
+
+
+@pytest.fixture(name="tool")
+def _tool(chat_world) -> str:
+    """A starter tool installed on ``ACCOUNT``; its id (import as ``_tool``; use as ``tool``)."""
+    return install_tool(ACCOUNT)
 
 
 def start_run(account_id: str, **fields: Any) -> AgentRun:
@@ -137,3 +154,14 @@ def body_of(message: dict[str, Any]) -> dict[str, Any]:
 
 def ended(run_id: str) -> Callable[[], bool]:
     return lambda: run_of(run_id).status in ("succeeded", "failed", "cancelled")
+
+
+def settle_usage(world) -> list[dict]:
+    """Run the usage consumer over every queued usage event (charges or releases each call)."""
+    from functions.usage.app import handler
+
+    events = queued_usage_events(world.usage_queue)
+    if events:
+        result = handler(sqs_records([json.dumps(e) for e in events]), LambdaContext())
+        assert result == {"batchItemFailures": []}
+    return events

@@ -231,3 +231,31 @@ def new_session(token: str, **body: Any) -> dict[str, Any]:
     response = playground("create_session", token=token, body=body or {"title": "Test session"})
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def tools(name: str, **kwargs: Any) -> httpx.Response:
+    """A sample event of events/tools sent to the tools function's ASGI app."""
+    from functions.tools.app import app
+
+    return call_streaming(app, event_for("tools", name, **kwargs))
+
+
+def install(sub: str = ADA, starter: str = "blog-intro-writer") -> dict:
+    """Install a starter tool for ``sub``; the tool as the API returns it."""
+    response = tools("install_starter_tool", sub=sub, body={"starter_id": starter})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def run(
+    tool_id: str,
+    sub: str = ADA,
+    *,
+    stream: bool = False,
+    text: str = "Topic: moving to spreadsheets",
+    **extra: Any,
+) -> httpx.Response:
+    """Run a tool for ``sub`` through the tool proxy (JSON, or SSE with ``stream=True``)."""
+    name = "tool_proxy_chat" if stream else "tool_proxy_chat_json"
+    body = {"tool_id": tool_id, "input": text, "stream": stream, **extra}
+    return tools(name, sub=sub, body=body)

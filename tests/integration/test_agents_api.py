@@ -2,7 +2,7 @@
 
 ``/api/agents/...`` events carry a Cognito user's claims (the gateway's authorizer put them
 there); ``/v1/agents/...`` events carry an API key. Runs are only started here: the worker is
-tested in test_agents_worker.py.
+tested in test_agents_worker*.py.
 """
 
 from __future__ import annotations

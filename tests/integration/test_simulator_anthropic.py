@@ -1,6 +1,6 @@
 """The upstream simulator's Anthropic Messages route answering, through the official ``anthropic``
 SDK on a real uvicorn port (raw ``httpx`` where the bytes themselves are the point); its refusals
-and faults are in test_simulator_anthropic_refusals.py."""
+are in test_simulator_anthropic_refusals.py and its faults in test_simulator_anthropic_faults.py."""
 
 from __future__ import annotations
 

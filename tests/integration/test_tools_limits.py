@@ -15,11 +15,10 @@ from dashboard_support import (
     SOURCE_IP,
     assert_limited,
     bucket,
-    call_streaming,
-    event_for,
     fresh_window,
     make_user,
     preload,
+    tools,
 )
 
 from shared.accounts.models import Plan
@@ -32,12 +31,6 @@ ROWS = [
     ("tool", "free", 384),
     ("tool", "pro", 1920),
 ]
-
-
-def tools(name: str, **kwargs):
-    from functions.tools.app import app
-
-    return call_streaming(app, event_for("tools", name, **kwargs))
 
 
 @pytest.mark.parametrize(("limiter", "plan", "limit"), ROWS, ids=[f"{r[0]}-{r[1]}" for r in ROWS])
