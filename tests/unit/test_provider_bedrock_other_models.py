@@ -69,9 +69,10 @@ def test_top_k_goes_under_its_own_name_and_temperature_is_clamped() -> None:
         ("us.amazon.nova-2-lite-v1:0", {"inferenceConfig": {"topK": 40}}),
         ("cohere.command-r-plus-v1:0", {"k": 40}),
         ("mistral.mistral-large-2407-v1:0", {"top_k": 40}),
-        (
+        pytest.param(
             "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0",
             {"inferenceConfig": {"topK": 40}},
+            id="nova-by-arn",
         ),
     ],
 )
