@@ -1,7 +1,8 @@
 """The garbage collector's pauses: in the gateway over a run, and a handler's heap after import.
 
 ``GcPauses`` times every collection of the process it is installed in (``gc.callbacks``), by
-generation; ``bench/stack.py`` installs it and hands it out at ``/__bench/gc``. A full collection
+generation; ``bench/stack.py`` installs it at its first request (after the start's collection)
+and hands it out at ``/__bench/gc``. A full collection
 (generation 2) walks every tracked object not frozen, so its pause grows with the heap.
 
 ``collection_pauses`` imports a handler module in a fresh interpreter and times full collections
@@ -45,9 +46,12 @@ class GcPauses:
     def __init__(self) -> None:
         self.by_generation = {g: {"count": 0, "total_ms": 0.0, "longest_ms": 0.0} for g in range(3)}
         self._began = 0.0
+        self.installed = False
 
     def install(self) -> None:
-        gc.callbacks.append(self._callback)
+        if not self.installed:
+            gc.callbacks.append(self._callback)
+            self.installed = True
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":

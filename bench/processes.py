@@ -86,15 +86,16 @@ def start_fake_upstream(tokens: int, log_dir: Path, delay_ms: float = 0.0) -> St
     return started
 
 
-def start_stack(catalog: Path, workdir: Path) -> tuple[Started, dict[str, str]]:
-    """bench/stack.py: the local stack with raised limits and AWS call counters."""
+def start_stack(catalog: Path, workdir: Path, *options: str) -> tuple[Started, dict[str, str]]:
+    """bench/stack.py: the local stack with raised limits and AWS call counters (``options``:
+    more of its command-line arguments)."""
     port = free_port()
     env_file = workdir / "bench-stack.env"
     log = (workdir / "stack.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
         [sys.executable, "-m", "bench.stack", "--port", str(port), "--env-file", str(env_file),
-         "--catalog-file", str(catalog)],
+         "--catalog-file", str(catalog), *options],
         cwd=REPO, env=env, stdout=log, stderr=log,
     )  # fmt: skip
     started = Started("stack", process, port)

@@ -220,7 +220,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         paced_long = start_fake_upstream(LONG, workdir, PACED_DELAY_MS)
         started += [short, long, paced, paced_long]
         upstreams = {"bench": short, "bench-long": long, "bench-paced": paced, "bench-paced-long": paced_long}
-        stack, values = start_stack(write_catalog(workdir, upstreams), workdir)
+        options = ("--no-freeze",) if args.no_freeze else ()
+        stack, values = start_stack(write_catalog(workdir, upstreams), workdir, *options)
         started.append(stack)
         procs = {
             "stack": stack,
@@ -261,6 +262,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0, help="throughput phase length")
     parser.add_argument("--import-repeats", type=int, default=2)
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="the gateway serves with its heap unfrozen: the baseline of gc.freeze (docs/BENCHMARKS.md, change 30)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / ".sluice" / "bench" / "results.json")
     args = parser.parse_args()
     began = time.monotonic()

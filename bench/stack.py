@@ -17,11 +17,15 @@ Differences from ``python -m sluice.local``, all for measuring:
   serialised and signed (shared/adapters/aws_json.py), but no HTTP request is sent or parsed, so
   what remains is the gateway's own cost; or the URL of a ``bench/responder.py``, which answers
   after a pause in another process: a real wait and exchange, without moto's CPU on the machine.
+
+``--no-freeze`` serves with the heap unfrozen (``gc.freeze`` does nothing): the baseline of
+``shared.http.server.serve``'s freeze, for ``python -m bench.run --no-freeze``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import threading
@@ -38,9 +42,13 @@ from bench.aws_answers import ANSWERED, BENCH_CREDITS, answer
 from bench.gc_pauses import GcPauses
 
 EVENTS: list[tuple[float, str]] = []  # (time.perf_counter(), kind)
-GC = GcPauses()  # installed as the server starts: collections while serving, not while seeding
+GC = GcPauses()
 _LOCK = threading.Lock()
 LIMIT_FACTOR = 1_000_000
+
+
+def _no_freeze() -> None:
+    """``gc.freeze`` for ``--no-freeze``: nothing is frozen."""
 
 
 def record(kind: str) -> None:
@@ -170,6 +178,8 @@ class BenchGateway:
         self.gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not GC.installed:
+            GC.install()  # collections while serving, not the start's
         if scope["type"] == "http" and scope["path"].startswith("/__bench/"):
             await self._bench(scope, send)
             return
@@ -235,7 +245,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--env-file", type=Path, required=True)
     parser.add_argument("--catalog-file", type=Path, required=True)
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="serve with the heap unfrozen (the baseline of gc.freeze)"
+    )
     args = parser.parse_args()
+    if args.no_freeze:
+        gc.freeze = _no_freeze  # serve() calls it through the module
     raise_limits()
     from sluice.local.stack import LocalStack, StackOptions, stop_on_sigterm
 
@@ -280,8 +295,7 @@ def main() -> None:
             lifespan="off",
             access_log=False,
         )
-        GC.install()
-        serve(config)
+        serve(config, collect_first=True)  # as the local stack: the seeding left garbage
     except KeyboardInterrupt:
         pass
     finally:

@@ -22,7 +22,10 @@ signal: each wake costs 0.2-0.35 ms of CPU on this project's machine (docs/BENCH
 ``serve()`` imports the app before the server starts and then freezes every object alive
 (``gc.freeze``): the modules, the app and what they built at import live as long as the process,
 and a full collection no longer walks them (after importing the chat handler: 55,000 objects, 33
-ms a collection, 5 of them garbage; docs/BENCHMARKS.md, change 30).
+ms a collection, 5 of them garbage; docs/BENCHMARKS.md, change 30). Garbage frozen is never
+freed, so a caller that made some before serving collects first (``collect_first``: the local
+stack's seeding leaves 34,500 objects, about 10 MB); a function's import makes next to none, and
+its cold start does not pay for the collection.
 
 Deployed, ``functions/*/run.sh`` starts ``python -m shared.http.server app:app``; the local stack
 and ``make bench`` use ``protocol()`` and ``serve()`` with their own uvicorn ``Config``.
@@ -35,6 +38,7 @@ import asyncio
 import gc
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -175,6 +179,12 @@ def server_class() -> type[Any]:
     class SecondTickServer(uvicorn.Server):
         _loop: asyncio.AbstractEventLoop | None = None
         _waiter: asyncio.Future[None] | None = None
+        on_ready: Callable[[], None] | None = None
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.on_ready is not None:
+                self.on_ready()  # the port is listening
 
         async def main_loop(self) -> None:
             self._loop = loop = asyncio.get_running_loop()
@@ -201,13 +211,18 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-def serve(config: Any) -> None:
+def serve(config: Any, *, collect_first: bool = False, on_ready: Callable[[], None] | None = None) -> None:
     """Run a uvicorn ``Config`` on ``SecondTickServer`` until a shutdown signal, its app imported
-    first and everything then alive frozen out of the garbage collector's reach."""
+    first and everything then alive frozen out of the garbage collector's reach (after a full
+    collection, with ``collect_first``); ``on_ready`` is called once the port is listening."""
     if not config.loaded:
         config.load()
+    if collect_first:
+        gc.collect()
     gc.freeze()
-    server_class()(config).run()
+    server = server_class()(config)
+    server.on_ready = on_ready
+    server.run()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -95,16 +95,19 @@ def main(argv: list[str] | None = None) -> int:
             lifespan="off",
             access_log=False,
         )
-        print(
-            f"Sluice local stack ready in {time.monotonic() - started:.1f} s"
-            f"{f' (restored {restored} items)' if restored else ''}\n"
-            f"  base URL     {base_url}   (OpenAI SDK: {base_url}/v1, Anthropic SDK: {base_url})\n"
-            f"  demo API key {seeded.raw_key}\n"
-            f"  written to   {options.env_file}\n"
-            "  the upstream is the bundled simulator (deterministic text, not a model); Ctrl-C stops",
-            flush=True,
-        )
-        serve(config)
+
+        def ready() -> None:  # once the port is listening
+            print(
+                f"Sluice local stack ready in {time.monotonic() - started:.1f} s"
+                f"{f' (restored {restored} items)' if restored else ''}\n"
+                f"  base URL     {base_url}   (OpenAI SDK: {base_url}/v1, Anthropic SDK: {base_url})\n"
+                f"  demo API key {seeded.raw_key}\n"
+                f"  written to   {options.env_file}\n"
+                "  the upstream is the bundled simulator (deterministic text, not a model); Ctrl-C stops",
+                flush=True,
+            )
+
+        serve(config, collect_first=True, on_ready=ready)  # the seeding above left garbage
     except KeyboardInterrupt:
         pass
     finally:

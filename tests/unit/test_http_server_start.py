@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -47,6 +48,64 @@ def test_serve_imports_the_app_then_freezes_what_is_alive_before_the_server_runs
     assert not seen["new tracked"]
     fresh: list[object] = []
     assert any(o is fresh for o in gc.get_objects()), "what is built afterwards is collected as before"
+
+
+class _Node:
+    me: object = None
+
+
+@pytest.mark.parametrize("collect_first", [True, False])
+def test_garbage_made_before_serving_is_collected_first_when_the_caller_says_so(
+    monkeypatch, unfrozen, collect_first: bool
+) -> None:
+    """Frozen garbage is never freed: with ``collect_first`` a reference cycle dropped before
+    ``serve`` is gone when the server runs; without it, it is frozen with the rest."""
+    seen: dict[str, bool] = {}
+
+    class Recorded:
+        def __init__(self, config: uvicorn.Config) -> None:
+            pass
+
+        def run(self) -> None:
+            seen["alive"] = cycle() is not None
+
+    monkeypatch.setattr(server_module, "server_class", lambda: Recorded)
+    node = _Node()
+    node.me = node
+    cycle = weakref.ref(node)
+    del node
+    gc.disable()  # no automatic collection between here and the server
+    try:
+        server_module.serve(uvicorn.Config(Starlette(), lifespan="off"), collect_first=collect_first)
+    finally:
+        gc.enable()
+
+    assert seen["alive"] is not collect_first
+
+
+def test_on_ready_is_called_once_the_port_is_listening(monkeypatch, unfrozen) -> None:
+    """What ``python -m sluice.local`` prints its "ready" banner from: a connection made from the
+    callback is accepted."""
+    import socket
+
+    from sluice.local.moto_server import free_port
+
+    port = free_port()
+    accepted: list[bool] = []
+
+    class OneTurn(server_module.server_class()):  # type: ignore[misc]
+        async def main_loop(self) -> None:  # stops once started
+            self.should_exit = True
+
+    def ready() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            accepted.append(True)
+
+    monkeypatch.setattr(server_module, "server_class", lambda: OneTurn)
+    config = uvicorn.Config(Starlette(), port=port, lifespan="off", log_level="error")
+    server_module.serve(config, on_ready=ready)
+
+    assert accepted == [True]
 
 
 def test_the_functions_entry_point_serves_the_chat_app(tmp_path) -> None:
