@@ -46,12 +46,12 @@ class GcPauses:
     def __init__(self) -> None:
         self.by_generation = {g: {"count": 0, "total_ms": 0.0, "longest_ms": 0.0} for g in range(3)}
         self._began = 0.0
-        self.installed = False
+        self._installed = False
 
     def install(self) -> None:
-        if not self.installed:
+        if not self._installed:
             gc.callbacks.append(self._callback)
-            self.installed = True
+            self._installed = True
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":

@@ -178,8 +178,7 @@ class BenchGateway:
         self.gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not GC.installed:
-            GC.install()  # collections while serving, not the start's
+        GC.install()  # at the first request: collections while serving, not the start's
         if scope["type"] == "http" and scope["path"].startswith("/__bench/"):
             await self._bench(scope, send)
             return

@@ -52,6 +52,25 @@ def exception(name: str, message: str) -> bytes:
     return encode_message(headers, {"message": message})
 
 
+# A ConverseStream answer: a text block, then a tool call (get_weather for Paris), and usage.
+TOOL_CALL_FRAMES = [
+    event("messageStart", {"role": "assistant"}),
+    event("contentBlockDelta", {"delta": {"text": "Checking."}, "contentBlockIndex": 0}),
+    event("contentBlockStop", {"contentBlockIndex": 0}),
+    event(
+        "contentBlockStart",
+        {"start": {"toolUse": {"toolUseId": "tu_9", "name": "get_weather"}}, "contentBlockIndex": 1},
+    ),
+    event("contentBlockDelta", {"delta": {"toolUse": {"input": '{"city":"Paris"}'}}, "contentBlockIndex": 1}),
+    event("contentBlockStop", {"contentBlockIndex": 1}),
+    event("messageStop", {"stopReason": "tool_use"}),
+    event(
+        "metadata",
+        {"usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13}, "metrics": {"latencyMs": 5}},
+    ),
+]
+
+
 @dataclass
 class FakeBedrock:
     frames: list[bytes] = field(default_factory=list)

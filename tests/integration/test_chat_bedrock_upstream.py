@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import cast
+from typing import Any, cast
 
 import anthropic
 import httpx2
@@ -23,24 +23,6 @@ from openai.types.chat import ChatCompletionFunctionToolParam
 from shared.catalog.models import UpstreamRoute
 from shared.providers import registry
 
-FRAMES = [
-    wire.event("messageStart", {"role": "assistant"}),
-    wire.event("contentBlockDelta", {"delta": {"text": "Checking."}, "contentBlockIndex": 0}),
-    wire.event("contentBlockStop", {"contentBlockIndex": 0}),
-    wire.event(
-        "contentBlockStart",
-        {"start": {"toolUse": {"toolUseId": "tu_9", "name": "get_weather"}}, "contentBlockIndex": 1},
-    ),
-    wire.event(
-        "contentBlockDelta", {"delta": {"toolUse": {"input": '{"city":"Paris"}'}}, "contentBlockIndex": 1}
-    ),
-    wire.event("contentBlockStop", {"contentBlockIndex": 1}),
-    wire.event("messageStop", {"stopReason": "tool_use"}),
-    wire.event(
-        "metadata",
-        {"usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13}, "metrics": {"latencyMs": 5}},
-    ),
-]
 WEATHER_OPENAI: ChatCompletionFunctionToolParam = {
     "type": "function",
     "function": {"name": "get_weather", "parameters": {"type": "object"}},
@@ -58,7 +40,7 @@ def fake() -> Iterator[tuple[FakeBedrock, str]]:
 @pytest.fixture
 def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
     server, base_url = fake
-    server.frames, server.delay, server.endless = list(FRAMES), 0.0, False
+    server.frames, server.delay, server.endless = list(wire.TOOL_CALL_FRAMES), 0.0, False
     server.bodies.clear()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", base_url)
     registry._provider.cache_clear()  # a fresh adapter, so its client is built with that endpoint
@@ -68,15 +50,18 @@ def bedrock(chat_world, fake, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeB
     registry._provider.cache_clear()
 
 
+def _openai(http: Any, key: str, **options: Any) -> openai.AsyncOpenAI:
+    """The OpenAI SDK on the chat app's in-process client (the SDK annotates httpx2's client only,
+    and takes an httpx one as well: see its _base_client)."""
+    return openai.AsyncOpenAI(
+        base_url="http://sluice.test/v1", api_key=key, http_client=cast(httpx2.AsyncClient, http), **options
+    )
+
+
 def test_openai_stream_from_a_bedrock_route(chat_world, bedrock) -> None:
     async def go():
         async with chat_http() as http:
-            # The SDK annotates httpx2's client only, and takes an httpx one as well (see _base_client).
-            client = openai.AsyncOpenAI(
-                base_url="http://sluice.test/v1",
-                api_key=chat_world.pro.key,
-                http_client=cast(httpx2.AsyncClient, http),
-            )
+            client = _openai(http, chat_world.pro.key)
             stream = await client.chat.completions.create(
                 model="kimi-k2.6",
                 stream=True,
@@ -133,12 +118,7 @@ def test_top_k_to_a_llama_route_is_a_400_naming_it_before_any_upstream_call(chat
 
     async def go():
         async with chat_http() as http:
-            client = openai.AsyncOpenAI(
-                base_url="http://sluice.test/v1",
-                api_key=chat_world.pro.key,
-                http_client=cast(httpx2.AsyncClient, http),
-                max_retries=0,
-            )
+            client = _openai(http, chat_world.pro.key, max_retries=0)
             return await client.chat.completions.create(
                 model="kimi-k2.6", messages=[{"role": "user", "content": "hi"}], extra_body={"top_k": 40}
             )

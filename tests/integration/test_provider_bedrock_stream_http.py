@@ -55,29 +55,9 @@ def over_http(bedrock_http: tuple[FakeBedrock, str]) -> Iterator[tuple[FakeBedro
     yield server, BedrockProvider(client_factory=factory)
 
 
-HTTP_FRAMES = [
-    wire.event("messageStart", {"role": "assistant"}),
-    wire.event("contentBlockDelta", {"delta": {"text": "Checking."}, "contentBlockIndex": 0}),
-    wire.event("contentBlockStop", {"contentBlockIndex": 0}),
-    wire.event(
-        "contentBlockStart",
-        {"start": {"toolUse": {"toolUseId": "tu_9", "name": "get_weather"}}, "contentBlockIndex": 1},
-    ),
-    wire.event(
-        "contentBlockDelta", {"delta": {"toolUse": {"input": '{"city":"Paris"}'}}, "contentBlockIndex": 1}
-    ),
-    wire.event("contentBlockStop", {"contentBlockIndex": 1}),
-    wire.event("messageStop", {"stopReason": "tool_use"}),
-    wire.event(
-        "metadata",
-        {"usage": {"inputTokens": 9, "outputTokens": 4, "totalTokens": 13}, "metrics": {"latencyMs": 5}},
-    ),
-]
-
-
 def test_a_real_event_stream_over_http(over_http: tuple[FakeBedrock, BedrockProvider]) -> None:
     server, provider = over_http
-    server.frames = HTTP_FRAMES
+    server.frames = wire.TOOL_CALL_FRAMES
 
     events = asyncio.run(collect(provider.stream(request(stream=True, tools=(WEATHER,)), ROUTE)))
 
@@ -96,7 +76,7 @@ def test_a_real_exception_event_after_content_is_a_classified_failure(
     over_http: tuple[FakeBedrock, BedrockProvider],
 ) -> None:
     server, provider = over_http
-    server.frames = [*HTTP_FRAMES[:2], wire.exception("throttlingException", "Too many tokens")]
+    server.frames = [*wire.TOOL_CALL_FRAMES[:2], wire.exception("throttlingException", "Too many tokens")]
     seen: list[ev.StreamEvent] = []
 
     async def run() -> None:
@@ -114,7 +94,7 @@ def test_stopping_early_hangs_up_on_bedrock_and_ends_the_worker(
     over_http: tuple[FakeBedrock, BedrockProvider],
 ) -> None:
     server, provider = over_http
-    server.frames, server.delay, server.endless = HTTP_FRAMES[:2], 0.02, True
+    server.frames, server.delay, server.endless = wire.TOOL_CALL_FRAMES[:2], 0.02, True
 
     async def read_three() -> list[ev.StreamEvent]:
         stream = provider.stream(request(stream=True), ROUTE)
