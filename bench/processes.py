@@ -143,6 +143,36 @@ def start_responder(delay_ms: float) -> Started:
     return Started("responder", process, port)
 
 
+def start_relay(upstream: Started, values: dict[str, str]) -> Started:
+    """bench/relay.py in front of ``upstream``, with the stack's table and queue (``values``); its
+    AWS calls go where ``set_relay_aws`` says."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+        [sys.executable, "-m", "bench.relay", "--port", str(port), "--upstream", upstream.base_url,
+         "--region", values["REGION"], "--table", values["LIMITS_TABLE"], "--queue-url", values["USAGE_QUEUE"]],
+        cwd=REPO, env=env,
+    )  # fmt: skip
+    try:
+        wait_for_port("127.0.0.1", port, 30)
+    except TimeoutError:
+        process.kill()
+        raise
+    return Started("relay", process, port)
+
+
+def set_relay_aws(relay: Started, url: str) -> None:
+    """Where bench/relay.py sends its two AWS calls per request: moto's or a responder's URL ("": none)."""
+    with urllib.request.urlopen(f"{relay.base_url}/__relay/aws?{url}", timeout=30):  # noqa: S310 - loopback
+        pass
+
+
+def relay_events(relay: Started) -> list[tuple[float, str]]:
+    """bench/relay.py's marks since the last call (the same kinds as ``bench_events``), cleared."""
+    with urllib.request.urlopen(f"{relay.base_url}/__relay/reset", timeout=30) as response:  # noqa: S310
+        return [tuple(e) for e in json.loads(response.read())["events"]]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process (not its children)."""
     times = psutil.Process(pid).cpu_times()

@@ -267,16 +267,19 @@ def main() -> None:
         count_aws_calls()
         mark_upstream_calls()
         from shared.credits.ledger import grant_credits
+        from shared.settings import get_settings
         from sluice.local.seed import DEMO_ACCOUNT, seed_catalog, seed_demo_account
 
         seed_catalog(options.catalog_file)
         seeded = seed_demo_account(None)
         grant_credits(DEMO_ACCOUNT, BENCH_CREDITS, source="admin", reference="bench", expires_at=None)
         assert stack.moto is not None and stack.moto.process is not None, "bench/stack.py starts its own moto"
+        settings = get_settings()  # bench/relay.py's calls to moto go to the same table and queue
         args.env_file.parent.mkdir(parents=True, exist_ok=True)
         args.env_file.write_text(
             f"SLUICE_API_KEY={seeded.raw_key}\nMOTO_PID={stack.moto.process.pid}\n"
-            f"SIMULATOR_PID={stack.simulator.pid if stack.simulator else ''}\n",
+            f"SIMULATOR_PID={stack.simulator.pid if stack.simulator else ''}\nMOTO_ENDPOINT={stack.moto.endpoint}\n"
+            f"REGION={settings.region}\nLIMITS_TABLE={settings.limits_table}\nUSAGE_QUEUE={settings.usage_queue_url}\n",
             encoding="utf-8",
         )
         import uvicorn

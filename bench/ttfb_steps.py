@@ -12,6 +12,11 @@ includes the upstream's own time to first byte): back to back, and after idling 
 as long as it did behind the gateway (an upstream and a client woken after a few idle
 milliseconds answer later on this machine).
 
+Then the same streams through ``bench/relay.py``, the smallest gateway (one AWS call, then the
+upstream's answer relayed), with its call answered by the responder after the same pause and with
+no call: what the wait costs a process that does nothing else, beside what it costs the gateway
+(its figure after the pause less its figure with AWS in process).
+
 ``--pin`` runs the same with the gateway on CPU 0 and everything else (the upstream, moto, this
 client) on CPU 1: the gateway alone on its CPU, as deployed, where the scheduler otherwise may
 run a process woken by the gateway (the upstream, the client) on the gateway's CPU while the
@@ -26,6 +31,7 @@ import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -35,8 +41,11 @@ from bench.processes import (
     bench_events,
     install_uvloop,
     pin,
+    relay_events,
     set_aws,
+    set_relay_aws,
     start_fake_upstream,
+    start_relay,
     start_responder,
     start_stack,
 )
@@ -48,6 +57,12 @@ IDLE = "upstream idle before each call"
 LESS = "total less the admission in flight"
 ADDED = "added less the admission, against the upstream direct"
 ADDED_IDLE = "same, against the upstream after idling as long"
+NO_CALL = "relay, no AWS call"
+WAIT = "the wait's cost to the relay (its total less the call in flight, minus the same with no call)"
+ADDED_WAIT = "added less the admission and the wait's cost to the relay"
+GATEWAY_WAIT = (
+    "the wait's cost to the gateway (its total less the admission in flight, minus the same in process)"
+)
 STEPS = (
     "client sends, gateway receives",
     "request to admission call",
@@ -86,35 +101,68 @@ def steps(events: list[tuple[float, str]], first_bytes: list[tuple[float, float]
     return out
 
 
+async def _phase(
+    target: client.Target, streams: int, events: Callable[[], list[tuple[float, str]]]
+) -> tuple[dict[str, float], list[tuple[float, str]]]:
+    """``streams`` sequential streams after 20 untimed ones; their steps, and the marks they left
+    (``events`` reads and clears the server's marks)."""
+    await client.streaming(target, 20)  # warm: caches, connections, known counts
+    events()
+    result = await client.streaming(target, streams, warmup=0)
+    marks = events()
+    out = steps(marks, result["first_bytes"])
+    out["total"] = round(result["ttfb_ms"]["p50"], 3)
+    out["errors"] = result["errors"]
+    return out, marks
+
+
+def _compare(out: dict[str, dict[str, float]], paused: str) -> None:
+    """The rows that set one column against another (``paused``: the AWS-after-a-pause mode)."""
+    for label in ("with moto", paused, "AWS in process"):
+        out[label][ADDED] = round(out[label][LESS] - out["upstream direct"]["total"], 3)
+        out[label][ADDED_IDLE] = round(out[label][LESS] - out[f"direct, idle as {label}"]["total"], 3)
+    for label in ("with moto", paused):
+        out[label][GATEWAY_WAIT] = round(out[label][LESS] - out["AWS in process"][LESS], 3)
+        relayed = out[f"relay, {label}"]
+        relayed[WAIT] = round(relayed[LESS] - out[NO_CALL][LESS], 3)
+        out[label][ADDED_WAIT] = round(out[label][ADDED] - relayed[WAIT], 3)
+
+
 async def run(streams: int, pause_ms: float, pinned: bool = False) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="sluice-ttfb-"))
     upstream = start_fake_upstream(64, workdir)
     responder = start_responder(pause_ms)
     stack, values = start_stack(write_catalog(workdir, {"bench": upstream}), workdir)
+    relay = start_relay(upstream, values)
     out: dict[str, dict[str, float]] = {}
     try:
         if pinned:
             pin(stack.process.pid, {0})
-            for pid in (upstream.process.pid, int(values["MOTO_PID"]), responder.process.pid, os.getpid()):
+            others = (upstream, responder, relay)
+            for pid in (*(p.process.pid for p in others), int(values["MOTO_PID"]), os.getpid()):
                 pin(pid, {1})
         auth = {"Authorization": f"Bearer {values['SLUICE_API_KEY']}", "content-type": "application/json"}
         gateway = client.Target(stack.base_url, "bench", auth)
+        paused = f"AWS after {pause_ms:g} ms"
         idle: dict[str, float] = {}
-        modes = {
+        for label, by in {
             "with moto": "moto",
-            f"AWS after {pause_ms:g} ms": responder.base_url,
+            paused: responder.base_url,
             "AWS in process": "in-process",
-        }
-        for label, by in modes.items():
+        }.items():
             set_aws(stack, by)
-            await client.streaming(gateway, 20)  # warm: caches, connections, known counts
-            bench_events(stack, reset=True)
-            result = await client.streaming(gateway, streams, warmup=0)
-            events = bench_events(stack, reset=True)
-            out[label] = steps(events, result["first_bytes"])
-            out[label]["total"] = round(result["ttfb_ms"]["p50"], 3)
-            out[label]["errors"] = result["errors"]
-            idle[label] = out[label][IDLE] = upstream_idle_ms(events)
+            out[label], marks = await _phase(gateway, streams, lambda: bench_events(stack, reset=True))
+            idle[label] = out[label][IDLE] = upstream_idle_ms(marks)
+        relayed = client.Target(relay.base_url, "bench")
+        relay_modes = {
+            "relay, with moto": values["MOTO_ENDPOINT"],
+            f"relay, {paused}": responder.base_url,
+            NO_CALL: "",
+        }
+        for label, url in relay_modes.items():
+            set_relay_aws(relay, url)
+            out[label], marks = await _phase(relayed, streams, lambda: relay_events(relay))
+            out[label][IDLE] = upstream_idle_ms(marks)
         direct = client.Target(upstream.base_url, "bench")
         out["upstream direct"] = {
             "total": round((await client.streaming(direct, streams))["ttfb_ms"]["p50"], 3)
@@ -122,9 +170,9 @@ async def run(streams: int, pause_ms: float, pinned: bool = False) -> dict[str, 
         for label, idle_ms in idle.items():  # the upstream idle as long as behind the gateway
             result = await client.streaming(direct, streams, idle_s=idle_ms / 1000)
             out[f"direct, idle as {label}"] = {IDLE: idle_ms, "total": round(result["ttfb_ms"]["p50"], 3)}
-            out[label][ADDED] = round(out[label][LESS] - out["upstream direct"]["total"], 3)
-            out[label][ADDED_IDLE] = round(out[label][LESS] - out[f"direct, idle as {label}"]["total"], 3)
+        _compare(out, paused)
     finally:
+        relay.stop()
         stack.stop()
         responder.stop()
         upstream.stop()
@@ -146,7 +194,7 @@ def main() -> int:
     labels = list(results)
     print("| step (median ms) | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
-    for name in (*STEPS, "total", IDLE, LESS, ADDED, ADDED_IDLE, "errors"):
+    for name in (*STEPS, "total", IDLE, LESS, ADDED, ADDED_IDLE, GATEWAY_WAIT, WAIT, ADDED_WAIT, "errors"):
         cells = [str(results[label].get(name, "")) for label in labels]
         print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
