@@ -144,15 +144,21 @@ def start_responder(delay_ms: float) -> Started:
 
 
 def start_relay(upstream: Started, values: dict[str, str]) -> Started:
-    """bench/relay.py in front of ``upstream``, with the stack's table and queue (``values``); its
-    AWS calls go where ``set_relay_aws`` says."""
+    """bench/relay.py in front of ``upstream``, with the stack's region, tables and queue
+    (``values``); its AWS calls go where ``set_relay_aws`` says."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
+    env |= {
+        "AWS_REGION": values["REGION"],
+        "SLUICE_LIMITS_TABLE": values["LIMITS_TABLE"],
+        "SLUICE_LEDGER_TABLE": values["LEDGER_TABLE"],
+        "SLUICE_USAGE_QUEUE_URL": values["USAGE_QUEUE"],
+    }
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-        [sys.executable, "-m", "bench.relay", "--port", str(port), "--upstream", upstream.base_url,
-         "--region", values["REGION"], "--table", values["LIMITS_TABLE"], "--queue-url", values["USAGE_QUEUE"]],
-        cwd=REPO, env=env,
-    )  # fmt: skip
+        [sys.executable, "-m", "bench.relay", "--port", str(port), "--upstream", upstream.base_url],
+        cwd=REPO,
+        env=env,
+    )
     try:
         wait_for_port("127.0.0.1", port, 30)
     except TimeoutError:

@@ -4,8 +4,8 @@
 time in flight. A process that waits a few milliseconds with both CPUs idle runs slower when it
 wakes, and so does the upstream it then calls (docs/BENCHMARKS.md, ninth and tenth rounds). This
 relay pays the same waits with none of Sluice's work: per request it reads the body, makes one
-signed TransactWriteItems call (to moto, to ``bench/responder.py``, or none) over the hot path's
-own HTTP/1.1 core, sends the body to the upstream and relays the answer's bytes as they arrive, and
+signed TransactWriteItems call (to moto, to ``bench/responder.py``, or none: the gateway's warm
+admission, the same four writes on the relay's own items) over the hot path's own HTTP/1.1 core, sends the body to the upstream and relays the answer's bytes as they arrive, and
 makes one SendMessage call before the response ends (the gateway's usage event: the machine idles
 through it as behind the gateway, before the next request).
 Same server as the gateway (uvicorn on uvloop, ``shared.http.server.protocol()``), same marks as
@@ -15,9 +15,10 @@ Its time to first byte with the calls, less the admission's time in flight, minu
 calls, is what the waits cost a process that does nothing else; the gateway's own figure with the
 same responder, less its in-process one, is what the wait costs the gateway.
 
-``python -m bench.relay --port P --upstream URL --region R --table T --queue-url Q`` (the moto
-stack's region, a table keyed by ``pk``, a queue); ``/__relay/aws?<url>`` sends the calls to moto
-or a responder at ``<url>``, ``/__relay/aws?`` makes none.
+``python -m bench.relay --port P --upstream URL``, with the stack's ``AWS_REGION``,
+``SLUICE_LIMITS_TABLE``, ``SLUICE_LEDGER_TABLE`` and ``SLUICE_USAGE_QUEUE_URL`` in the environment;
+``/__relay/aws?<url>`` sends the calls to moto or a responder at ``<url>``, ``/__relay/aws?``
+makes none.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import datetime as dt
 import json
 import ssl
 import time
+import uuid
 from typing import Any
 
 from shared.adapters import h1
@@ -37,15 +39,40 @@ CREDENTIALS = Credentials("bench", "bench", None)  # moto and the responder chec
 TIMEOUT_S = 30.0
 
 
-def admission(table: str) -> bytes:
-    """One counter's update in a transaction (the gateway's admission updates several items)."""
-    update = {
-        "TableName": table,
-        "Key": {"pk": {"S": "bench#relay"}},
-        "UpdateExpression": "ADD n :one",
-        "ExpressionAttributeValues": {":one": {"N": "1"}},
-    }
-    return json.dumps({"TransactItems": [{"Update": update}]}).encode()
+ACCOUNT = "bench-relay"
+START_BALANCE = 10**12
+
+
+class Admission:
+    """The gateway's warm admission, on the relay's own items: one TransactWriteItems with its two
+    counters (the endpoint's IP and key rules), the balance take and the reservation, each
+    conditioned on the value the relay knows (the only writer of them), as the gateway states
+    the values it knows (shared/limits/known.py). Built by the gateway's own item builders."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.balance = START_BALANCE
+
+    def seed(self) -> bytes:
+        """A PutItem of the relay's balance (the first call after a switch to moto)."""
+        from shared.adapters.ledger_store import BALANCE_SK, item_key, table_name
+
+        item = {**item_key(ACCOUNT, BALANCE_SK), "balance": {"N": str(self.balance)}}
+        return json.dumps({"TableName": table_name(), "Item": item}).encode()
+
+    def next(self) -> bytes:
+        from shared.adapters.limit_store import CounterUpdate, _update
+        from shared.adapters.reservation_store import reservation_items
+
+        now = dt.datetime.now(dt.UTC)
+        expires = int(now.timestamp()) + 3600
+        counters = [CounterUpdate(f"bench-relay#{rule}", 10**12, expires) for rule in ("ip", "key")]
+        items = [{"Update": _update(c, self.count)} for c in counters]
+        request_id = uuid.uuid4().hex
+        now_iso = now.isoformat(timespec="milliseconds")
+        items += reservation_items(ACCOUNT, request_id, 1, "bench-relay-key", now_iso, balance=self.balance)
+        self.count, self.balance = self.count + 1, self.balance - 1
+        return json.dumps({"TransactItems": items, "ClientRequestToken": uuid.uuid4().hex}).encode()
 
 
 def usage(queue_url: str) -> bytes:
@@ -53,13 +80,22 @@ def usage(queue_url: str) -> bytes:
 
 
 class Relay:
-    def __init__(self, upstream: str, region: str, table: str, queue_url: str) -> None:
+    def __init__(self, upstream: str) -> None:
+        from shared.settings import get_settings
+
+        settings = get_settings()  # the stack's region, tables and queue, from the environment
         self.upstream = upstream.rstrip("/") + "/v1/chat/completions"
-        self.region = region
-        self.admission, self.usage = admission(table), usage(queue_url)
+        self.region = settings.region
+        self.usage = usage(settings.usage_queue_url)
+        self.admission = Admission()
         self.aws = ""  # no calls
         self.events: list[tuple[float, str]] = []
         self.pool: h1.Pool | None = None
+
+    def _pool(self) -> h1.Pool:
+        if self.pool is None:
+            self.pool = h1.Pool(ssl.create_default_context)
+        return self.pool
 
     def record(self, kind: str) -> None:
         self.events.append((time.perf_counter(), kind))
@@ -77,8 +113,8 @@ class Relay:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        pool = self.pool = self.pool or h1.Pool(ssl.create_default_context)
-        await self._call(pool, DYNAMODB, "TransactWriteItems", self.admission)
+        pool = self._pool()
+        await self._call(pool, DYNAMODB, "TransactWriteItems", self.admission.next())
         self.record("upstream")
         origin = h1.Origin.of(self.upstream)
         request = _request_bytes(self.upstream, {"content-type": "application/json"}, bytes(body))
@@ -97,22 +133,23 @@ class Relay:
         await send({"type": "http.response.body", "body": b""})
 
     async def _call(self, pool: h1.Pool, service: Service, operation: str, body: bytes) -> None:
-        """One signed AWS JSON call to moto or the responder, its answer read whole; none without one
-        (marked all the same, with nothing in flight: the steps line up with the gateway's)."""
+        """One signed AWS JSON call to moto or the responder, its answer read whole. With no calls
+        the body is built and signed all the same and nothing is sent (as the gateway's "AWS in
+        process"): the difference is the exchange and its wait alone. Marked either way, with
+        nothing in flight when nothing is sent, so that the steps line up with the gateway's."""
         kind = f"{service.name}:{operation}"
-        if not self.aws:
-            self.record(f"call:{kind}")
-            self.record(f"done:{kind}")
-            return
+        url = self.aws or "http://127.0.0.1/"
         now = dt.datetime.now(dt.UTC)
         headers = signed_headers(
-            service, operation, body, url=self.aws, region=self.region, credentials=CREDENTIALS, now=now
+            service, operation, body, url=url, region=self.region, credentials=CREDENTIALS, now=now
         )
-        origin = h1.Origin.of(self.aws)
+        request = _request_bytes(url, headers, body)
         self.record(f"call:{kind}")
-        connection = await pool.open(
-            origin, _request_bytes(self.aws, headers, body), connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S
-        )
+        if not self.aws:
+            self.record(f"done:{kind}")
+            return
+        origin = h1.Origin.of(url)
+        connection = await pool.open(origin, request, connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S)
         try:
             async for _ in connection.body(TIMEOUT_S):
                 pass
@@ -129,6 +166,9 @@ class Relay:
         elif scope["path"] == "/__relay/aws":
             query = scope.get("query_string", b"").decode()
             self.aws = query.rstrip("/") + "/" if query else ""
+            if self.aws:  # its own balance, where the calls now go (the responder answers anything)
+                self.admission = Admission()
+                await self._call(self._pool(), DYNAMODB, "PutItem", self.admission.seed())
         await send(
             {
                 "type": "http.response.start",
@@ -143,15 +183,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
-    parser.add_argument("--region", required=True, help="moto keeps a region's tables apart")
-    parser.add_argument("--table", required=True, help="a DynamoDB table with a string key 'pk'")
-    parser.add_argument("--queue-url", required=True)
     args = parser.parse_args()
     import uvicorn
 
     from shared.http.server import protocol, serve
 
-    relay = Relay(args.upstream, args.region, args.table, args.queue_url)
+    relay = Relay(args.upstream)
     config = uvicorn.Config(
         relay,
         host="127.0.0.1",

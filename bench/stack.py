@@ -279,7 +279,8 @@ def main() -> None:
         args.env_file.write_text(
             f"SLUICE_API_KEY={seeded.raw_key}\nMOTO_PID={stack.moto.process.pid}\n"
             f"SIMULATOR_PID={stack.simulator.pid if stack.simulator else ''}\nMOTO_ENDPOINT={stack.moto.endpoint}\n"
-            f"REGION={settings.region}\nLIMITS_TABLE={settings.limits_table}\nUSAGE_QUEUE={settings.usage_queue_url}\n",
+            f"REGION={settings.region}\nLIMITS_TABLE={settings.limits_table}\nLEDGER_TABLE={settings.ledger_table}\n"
+            f"USAGE_QUEUE={settings.usage_queue_url}\n",
             encoding="utf-8",
         )
         import uvicorn

@@ -12,10 +12,11 @@ includes the upstream's own time to first byte): back to back, and after idling 
 as long as it did behind the gateway (an upstream and a client woken after a few idle
 milliseconds answer later on this machine).
 
-Then the same streams through ``bench/relay.py``, the smallest gateway (one AWS call, then the
-upstream's answer relayed), with its call answered by the responder after the same pause and with
-no call: what the wait costs a process that does nothing else, beside what it costs the gateway
-(its figure after the pause less its figure with AWS in process).
+Then the same streams through ``bench/relay.py``, the smallest gateway (the gateway's admission
+call, the upstream's answer relayed, a SendMessage), its calls sent to moto, to the responder after
+the same pause, and nowhere (built and signed all the same): what the waits cost a process that
+does nothing else, beside what they cost the gateway (its figure less its figure with AWS in
+process).
 
 ``--pin`` runs the same with the gateway on CPU 0 and everything else (the upstream, moto, this
 client) on CPU 1: the gateway alone on its CPU, as deployed, where the scheduler otherwise may
@@ -58,8 +59,8 @@ LESS = "total less the admission in flight"
 ADDED = "added less the admission, against the upstream direct"
 ADDED_IDLE = "same, against the upstream after idling as long"
 NO_CALL = "relay, no AWS call"
-WAIT = "the wait's cost to the relay (its total less the call in flight, minus the same with no call)"
-ADDED_WAIT = "added less the admission and the wait's cost to the relay"
+WAIT = "the waits' cost to the relay (its total less the admission in flight, minus the same with no calls)"
+ADDED_WAIT = "added less the admission and the waits' cost to the relay"
 GATEWAY_WAIT = (
     "the wait's cost to the gateway (its total less the admission in flight, minus the same in process)"
 )
