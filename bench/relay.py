@@ -1,19 +1,20 @@
 """The smallest gateway: an AWS call, the upstream's answer relayed as it comes, an AWS call. A baseline.
 
 ``bench.ttfb_steps`` measures what an AWS round trip costs a process on this machine beyond its
-time in flight. A process that waits a few milliseconds with both CPUs idle runs slower when it
-wakes, and so does the upstream it then calls (docs/BENCHMARKS.md, ninth and tenth rounds). This
-relay pays the same waits with none of Sluice's work: per request it reads the body, makes one
-signed TransactWriteItems call (to moto, to ``bench/responder.py``, or none: the gateway's warm
-admission, the same four writes on the relay's own items) over the hot path's own HTTP/1.1 core, sends the body to the upstream and relays the answer's bytes as they arrive, and
-makes one SendMessage call before the response ends (the gateway's usage event: the machine idles
-through it as behind the gateway, before the next request).
+time in flight: whether a process that waits a few milliseconds runs slower when it wakes, and
+the upstream it then calls (docs/BENCHMARKS.md, ninth to eleventh rounds). This relay makes the
+gateway's two calls and does nothing else. Per request it reads the body and makes one signed
+TransactWriteItems call (the gateway's warm admission, the same four writes on the relay's own
+items) over the hot path's own HTTP/1.1 core. It then sends the body to the upstream, relays the
+answer's bytes as they arrive, and makes one SendMessage call before the response ends (the
+gateway's usage event: the machine idles through it as behind the gateway). The calls go to
+moto, to ``bench/responder.py``, or nowhere (built and signed all the same, nothing sent).
 Same server as the gateway (uvicorn on uvloop, ``shared.http.server.protocol()``), same marks as
 ``bench/stack.py`` (``/__relay/events``), so its steps line up with the gateway's.
 
 Its time to first byte with the calls, less the admission's time in flight, minus the same without
 calls, is what the waits cost a process that does nothing else; the gateway's own figure with the
-same responder, less its in-process one, is what the wait costs the gateway.
+same AWS, less its in-process one, is what the waits cost the gateway.
 
 ``python -m bench.relay --port P --upstream URL``, with the stack's ``AWS_REGION``,
 ``SLUICE_LIMITS_TABLE``, ``SLUICE_LEDGER_TABLE`` and ``SLUICE_USAGE_QUEUE_URL`` in the environment;
