@@ -28,9 +28,6 @@ import argparse
 import gc
 import json
 import os
-import threading
-import time
-from contextvars import ContextVar
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -38,22 +35,16 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from bench.aws_answers import ANSWERED, BENCH_CREDITS, answer
+from bench.aws_answers import BENCH_CREDITS
 from bench.gc_pauses import GcPauses
+from bench.marks import AWS, EVENTS, LOCK, count_aws_calls, mark_upstream_calls, record
 
-EVENTS: list[tuple[float, str]] = []  # (time.perf_counter(), kind)
 GC = GcPauses()
-_LOCK = threading.Lock()
 LIMIT_FACTOR = 1_000_000
 
 
 def _no_freeze() -> None:
     """``gc.freeze`` for ``--no-freeze``: nothing is frozen."""
-
-
-def record(kind: str) -> None:
-    with _LOCK:
-        EVENTS.append((time.perf_counter(), kind))
 
 
 def raise_limits() -> None:
@@ -78,99 +69,6 @@ def raise_limits() -> None:
     policy.load_policy = load_raised
 
 
-IN_PROCESS = "in-process"
-AWS = {"by": "moto"}  # or IN_PROCESS, or a bench/responder.py URL
-_ENDPOINT: ContextVar[str | None] = ContextVar("bench_endpoint", default=None)
-
-
-def count_aws_calls() -> None:
-    """Every AWS call is recorded: the boto3 clients' (``shared.adapters.aws.client``, cold paths)
-    through botocore hooks, the hot path's (``shared.adapters.aws_json``) around its exchange.
-    The request path's calls go where ``AWS["by"]`` says (the module's docstring)."""
-    from shared.adapters import aws, aws_json
-
-    build = aws.client
-
-    def before(model: Any, params: dict[str, Any], **_: Any) -> None:
-        record(f"call:{model.service_model.service_name}:{model.name}")
-
-    def after(model: Any, **_: Any) -> None:
-        record(f"done:{model.service_model.service_name}:{model.name}")
-
-    @lru_cache(maxsize=8)
-    def instrumented(service: str) -> Any:
-        client = build(service)
-        client.meta.events.register("before-call.*.*", before)
-        client.meta.events.register("after-call.*.*", after)
-        return client
-
-    aws.client = instrumented
-    real_send, real_endpoint, real_pool = aws_json.AwsJsonClient._send, aws_json.endpoint_for, aws_json._pool
-
-    def endpoint_for(service: aws_json.Service, region: str) -> str:
-        return _ENDPOINT.get() or real_endpoint(service, region)
-
-    class MarkedPool:
-        """The exchange alone is the call: signing the request and parsing the answer are the
-        gateway's own work, not time in flight."""
-
-        async def post(self, url: str, headers: dict[str, str], body: bytes) -> Any:
-            prefix, _, operation = headers["x-amz-target"].partition(".")
-            name = f"{'sqs' if prefix == 'AmazonSQS' else 'dynamodb'}:{operation}"
-            record(f"call:{name}")
-            try:
-                return await real_pool().post(url, headers, body)
-            finally:
-                record(f"done:{name}")
-
-    marked = MarkedPool()
-
-    async def send(client: aws_json.AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
-        name, by = f"{client.service.name}:{operation}", AWS["by"]
-        if by == "moto" or name not in ANSWERED:
-            return await real_send(client, operation, body)
-        if by == IN_PROCESS:
-            client.signed_request(operation, body)  # serialised and signed, not sent
-            record(f"call:{name}")
-            reply = answer(name, json.loads(body))
-            record(f"done:{name}")
-            return reply
-        endpoint = _ENDPOINT.set(f"{by}/")  # signed for, sent to and answered by the responder
-        try:
-            return await real_send(client, operation, body)
-        finally:
-            _ENDPOINT.reset(endpoint)
-
-    aws_json.endpoint_for = endpoint_for
-    aws_json._pool = lambda: marked  # type: ignore[assignment,return-value]
-    aws_json.AwsJsonClient._send = send  # type: ignore[method-assign,assignment]
-
-
-def mark_upstream_calls() -> None:
-    """An ``upstream`` event when an upstream request goes to the HTTP transport (built ahead or
-    not: providers build it while the admission is in flight), an ``upstream head`` event when
-    the head of the upstream's answer has been read, and an ``upstream end`` event when the answer
-    is closed (read to its end, or given up)."""
-    from shared.providers import h1_transport
-    from shared.providers.h1_transport import H1Transport
-
-    exchange = H1Transport.handle_async_request
-    close = h1_transport._Body.aclose
-
-    async def head_marked(transport: H1Transport, request: Any) -> Any:
-        record("upstream")
-        response = await exchange(transport, request)
-        record("upstream head")
-        return response
-
-    async def end_marked(body: Any) -> None:
-        await close(body)
-        record("upstream end")
-
-    H1Transport.handle_async_request = head_marked  # type: ignore[method-assign,assignment]
-    h1_transport._Body.aclose = end_marked  # type: ignore[method-assign,assignment]
-
-
 class BenchGateway:
     """The local gateway, plus the ``/__bench`` endpoints and a ``request`` event per request."""
 
@@ -188,7 +86,7 @@ class BenchGateway:
 
     @staticmethod
     async def _bench(scope: Scope, send: Send) -> None:
-        with _LOCK:
+        with LOCK:
             body = json.dumps({"pid": os.getpid(), "events": EVENTS}).encode()
             if scope["path"] == "/__bench/gc":
                 body = json.dumps(GC.snapshot()).encode()

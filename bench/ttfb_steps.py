@@ -62,7 +62,7 @@ NO_CALL = "relay, no AWS call"
 WAIT = "the waits' cost to the relay (its total less the admission in flight, minus the same with no calls)"
 ADDED_WAIT = "added less the admission and the waits' cost to the relay"
 GATEWAY_WAIT = (
-    "the wait's cost to the gateway (its total less the admission in flight, minus the same in process)"
+    "the waits' cost to the gateway (its total less the admission in flight, minus the same in process)"
 )
 STEPS = (
     "client sends, gateway receives",
