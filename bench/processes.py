@@ -129,24 +129,28 @@ def set_aws(stack: Started, by: str) -> None:
         pass
 
 
-def start_responder(delay_ms: float) -> Started:
-    """bench/responder.py: answers AWS JSON calls after ``delay_ms``, in another process."""
+def _start_module(name: str, args: list[str], env: dict[str, str] | None = None) -> Started:
+    """``python -m bench.<name> --port P <args>``, once its port listens."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-        [sys.executable, "-m", "bench.responder", "--port", str(port), "--delay-ms", str(delay_ms)], cwd=REPO
+        [sys.executable, "-m", f"bench.{name}", "--port", str(port), *args], cwd=REPO, env=env
     )
     try:
         wait_for_port("127.0.0.1", port, 30)
     except TimeoutError:
         process.kill()
         raise
-    return Started("responder", process, port)
+    return Started(name, process, port)
+
+
+def start_responder(delay_ms: float) -> Started:
+    """bench/responder.py: answers AWS JSON calls after ``delay_ms``, in another process."""
+    return _start_module("responder", ["--delay-ms", str(delay_ms)])
 
 
 def start_relay(upstream: Started, values: dict[str, str]) -> Started:
     """bench/relay.py in front of ``upstream``, with the stack's region, tables and queue
     (``values``); its AWS calls go where ``set_relay_aws`` says."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLUICE_"))}
     env |= {
         "AWS_REGION": values["REGION"],
@@ -154,17 +158,7 @@ def start_relay(upstream: Started, values: dict[str, str]) -> Started:
         "SLUICE_LEDGER_TABLE": values["LEDGER_TABLE"],
         "SLUICE_USAGE_QUEUE_URL": values["USAGE_QUEUE"],
     }
-    process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-        [sys.executable, "-m", "bench.relay", "--port", str(port), "--upstream", upstream.base_url],
-        cwd=REPO,
-        env=env,
-    )
-    try:
-        wait_for_port("127.0.0.1", port, 30)
-    except TimeoutError:
-        process.kill()
-        raise
-    return Started("relay", process, port)
+    return _start_module("relay", ["--upstream", upstream.base_url], env)
 
 
 def set_relay_aws(relay: Started, url: str) -> None:

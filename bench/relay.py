@@ -35,6 +35,7 @@ from typing import Any
 from shared.adapters import h1
 from shared.adapters.aws_http import _request_bytes
 from shared.adapters.aws_json import DYNAMODB, SQS, Credentials, Service, signed_headers
+from sluice.local.moto_server import whole_body
 
 CREDENTIALS = Credentials("bench", "bench", None)  # moto and the responder check nothing: signed all the same
 TIMEOUT_S = 30.0
@@ -108,17 +109,12 @@ class Relay:
             await self._control(scope, send)
             return
         self.record("request")
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await whole_body(receive)
         pool = self._pool()
         await self._call(pool, DYNAMODB, "TransactWriteItems", self.admission.next())
         self.record("upstream")
         origin = h1.Origin.of(self.upstream)
-        request = _request_bytes(self.upstream, {"content-type": "application/json"}, bytes(body))
+        request = _request_bytes(self.upstream, {"content-type": "application/json"}, body)
         connection = await pool.open(origin, request, connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S)
         try:
             self.record("upstream head")

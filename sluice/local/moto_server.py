@@ -34,18 +34,13 @@ class SerialWsgi:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await whole_body(receive)
         answer: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
 
-        chunks = self.wsgi(_environ(scope, bytes(body)), start_response)
+        chunks = self.wsgi(_environ(scope, body), start_response)
         try:
             content = b"".join(chunks)
         finally:
@@ -61,6 +56,17 @@ class SerialWsgi:
         headers.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": answer["status"], "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+
+async def whole_body(receive: Any) -> bytes:
+    """An ASGI request's body, read to its end."""
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return bytes(body)
 
 
 def _environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
