@@ -11,19 +11,16 @@ thinking with ``signature_delta``, tool_use with ``input_json_delta``), ``messag
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from support import threaded_server
 
 API_KEY = "sk-ant-fake-key"
 VERSION = "2023-06-01"
@@ -166,19 +163,5 @@ async def _sse(events: list[dict[str, Any]]) -> AsyncIterator[bytes]:
 @contextmanager
 def serving(app: Starlette) -> Iterator[int]:
     """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread and yield the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "fake Anthropic server did not start"
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with threaded_server.serving(app, "fake Anthropic server") as port:
+        yield port

@@ -6,21 +6,18 @@ settings of one test (the ``configure`` fixture) and ``fetch``, which runs one f
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
-import threading
-import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
+from support import threaded_server
 
 from shared.adapters.image_fetcher import fetch_image
 from shared.images import InlineImage
@@ -108,29 +105,10 @@ APP = Starlette(
 @contextmanager
 def serving(certfile: str | None = None, keyfile: str | None = None) -> Iterator[int]:
     """Run APP with uvicorn on a free 127.0.0.1 port (optionally with TLS) and yield the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        APP,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "test image server did not start"
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with threaded_server.serving(
+        APP, "test image server", ssl_certfile=certfile, ssl_keyfile=keyfile
+    ) as port:
+        yield port
 
 
 @pytest.fixture(scope="module", name="base_url")

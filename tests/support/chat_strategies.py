@@ -1,6 +1,6 @@
 """Hypothesis settings and strategies shared by the property tests of the chat translation: short
 texts and identifiers, small JSON objects, cache controls, dicts with any subset of their optional
-fields, and an OpenAI tool call."""
+fields, a text part (the same shape in both wire formats), and an OpenAI tool call."""
 
 import json
 from typing import Any
@@ -34,6 +34,11 @@ def fields(draw: st.DrawFn, required: dict[str, Any], **optional_fields: st.Sear
     out.update({name: draw(optional_fields[name]) for name in sorted(chosen)})
     return out
 
+
+# A text content part: OpenAI's and Anthropic's have the same shape, with an optional cache control.
+text_part = st.builds(
+    lambda t, c: without_none({"type": "text", "text": t, "cache_control": c}), text, optional(cache)
+)
 
 tool_call = st.builds(
     lambda i, n, args: {"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(args)}},

@@ -19,6 +19,7 @@ from support.chat_strategies import (
     optional,
     probability,
     text,
+    text_part,
     without_none,
 )
 
@@ -31,9 +32,6 @@ from shared.wire.anthropic import MessagesRequest
 
 # --- Anthropic requests ------------------------------------------------------------------------
 
-anthropic_text = st.builds(
-    lambda t, c: without_none({"type": "text", "text": t, "cache_control": c}), text, optional(cache)
-)
 anthropic_image = st.builds(
     lambda source, c: without_none({"type": "image", "source": source, "cache_control": c}),
     st.one_of(
@@ -48,18 +46,18 @@ anthropic_image = st.builds(
 )
 tool_result = fields(
     {"type": "tool_result", "tool_use_id": ident},
-    content=st.one_of(text, st.lists(st.one_of(anthropic_text, anthropic_image), min_size=1, max_size=2)),
+    content=st.one_of(text, st.lists(st.one_of(text_part, anthropic_image), min_size=1, max_size=2)),
     is_error=st.just(True),
     cache_control=cache,
 )
 assistant_block = st.one_of(
-    anthropic_text,
+    text_part,
     st.builds(lambda t, s: {"type": "thinking", "thinking": t, "signature": s}, text, ident),
     st.builds(lambda d: {"type": "redacted_thinking", "data": d}, ident),
     (fields({"type": "tool_use", "id": ident, "name": ident, "input": json_object}, cache_control=cache)),
 )
 user_content = st.one_of(
-    text, st.lists(st.one_of(anthropic_text, anthropic_image, tool_result), min_size=1, max_size=3)
+    text, st.lists(st.one_of(text_part, anthropic_image, tool_result), min_size=1, max_size=3)
 )
 assistant_content = st.one_of(text, st.lists(assistant_block, min_size=1, max_size=3))
 
@@ -110,7 +108,7 @@ output_config = (
 ).filter(bool)
 anthropic_request = fields(
     {"model": "claude", "max_tokens": st.integers(1, 64000), "messages": conversation()},
-    system=st.one_of(text, st.lists(anthropic_text, min_size=1, max_size=3)),
+    system=st.one_of(text, st.lists(text_part, min_size=1, max_size=3)),
     temperature=probability,
     top_p=probability,
     top_k=st.integers(0, 500),

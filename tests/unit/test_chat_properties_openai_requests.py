@@ -9,13 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.chat_strategies import (
     SETTINGS,
-    cache,
     fields,
     ident,
     json_object,
     optional,
     probability,
     text,
+    text_part,
     tool_call,
     without_none,
 )
@@ -26,9 +26,6 @@ from shared.wire.openai import ChatCompletionRequest
 
 # --- OpenAI requests ---------------------------------------------------------------------------
 
-openai_text_part = st.builds(
-    lambda t, c: without_none({"type": "text", "text": t, "cache_control": c}), text, optional(cache)
-)
 openai_image_part = st.one_of(
     st.builds(lambda d: {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{d}"}}, ident),
     st.builds(
@@ -44,7 +41,7 @@ openai_message = st.one_of(
     fields(
         {
             "role": st.sampled_from(["system", "developer"]),
-            "content": st.one_of(text, st.lists(openai_text_part, min_size=1, max_size=3)),
+            "content": st.one_of(text, st.lists(text_part, min_size=1, max_size=3)),
         },
         name=ident,
     ),
@@ -52,7 +49,7 @@ openai_message = st.one_of(
         {
             "role": "user",
             "content": st.one_of(
-                text, st.lists(st.one_of(openai_text_part, openai_image_part), min_size=1, max_size=3)
+                text, st.lists(st.one_of(text_part, openai_image_part), min_size=1, max_size=3)
             ),
         },
         name=ident,
@@ -66,7 +63,7 @@ openai_message = st.one_of(
     st.builds(
         lambda i, c: {"role": "tool", "tool_call_id": i, "content": c},
         ident,
-        st.one_of(text, st.lists(openai_text_part, min_size=1, max_size=2)),
+        st.one_of(text, st.lists(text_part, min_size=1, max_size=2)),
     ),
 )
 openai_tool = st.builds(
