@@ -100,10 +100,30 @@ def count_aws_calls() -> None:
 def mark_upstream_calls() -> None:
     """An ``upstream`` event when an upstream request goes to the HTTP transport (built ahead or
     not: providers build it while the admission is in flight), an ``upstream head`` event when
-    the head of the upstream's answer has been read, and an ``upstream end`` event when the answer
-    is closed (read to its end, or given up)."""
+    the head of the upstream's answer has been read, a ``committed`` event when a stream's route
+    has read its first content (``open_stream`` returns: the gateway commits to it), a ``response
+    out`` event when the response's head goes to the socket (with the first bytes of its body:
+    ``HeadJoiningTransport``), and an ``upstream end`` event when the answer is closed (read to its
+    end, or given up)."""
+    from shared.gateway import streaming
+    from shared.http.server import HeadJoiningTransport
     from shared.providers import h1_transport
     from shared.providers.h1_transport import H1Transport
+
+    open_stream, write = streaming.open_stream, HeadJoiningTransport.write
+
+    async def open_marked(*args: Any, **kwargs: Any) -> Any:
+        opened = await open_stream(*args, **kwargs)
+        record("committed")
+        return opened
+
+    def write_marked(transport: HeadJoiningTransport, data: bytes | bytearray | memoryview) -> None:
+        if transport._head is not None and data:  # this write sends the held head
+            record("response out")
+        write(transport, data)
+
+    streaming.open_stream = open_marked
+    HeadJoiningTransport.write = write_marked  # type: ignore[method-assign,assignment]
 
     exchange = H1Transport.handle_async_request
     close = h1_transport._Body.aclose

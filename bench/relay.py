@@ -118,9 +118,14 @@ class Relay:
         connection = await pool.open(origin, request, connect_timeout=TIMEOUT_S, read_timeout=TIMEOUT_S)
         try:
             self.record("upstream head")
+            self.record("committed")  # a relay commits to its upstream at the head
             kept = [(n, v) for n, v in connection.headers if n.lower() == b"content-type"]
             await send({"type": "http.response.start", "status": connection.status, "headers": kept})
+            out = False
             async for piece in connection.body(TIMEOUT_S):
+                if piece and not out:
+                    out = True
+                    self.record("response out")  # the head goes with this piece (the server joins them)
                 await send({"type": "http.response.body", "body": piece, "more_body": True})
         finally:
             pool.release(origin, connection)

@@ -7,7 +7,8 @@ moto's CPU on the machine), then answered in process. Each stream's time is
 cut at the stack's timestamps (``time.perf_counter``, the same monotonic clock as the client's):
 the request reaching the gateway, the admission call and its answer, the upstream request going
 to the HTTP transport (built while the admission was in flight), the head of the upstream's answer
-read, and the first body byte at the client. Medians; the upstream called directly is the baseline of the last steps (it
+read, its first content read (the route committed), the response's head and first bytes handed to
+the socket, and the first body byte at the client. Medians; the upstream called directly is the baseline of the last steps (it
 includes the upstream's own time to first byte): back to back, and after idling before each call
 as long as it did behind the gateway (an upstream and a client woken after a few idle
 milliseconds answer later on this machine).
@@ -70,33 +71,48 @@ STEPS = (
     "admission in flight",
     "admission answer to the upstream request going out",
     "upstream request to its answer's head (the upstream's own time inside)",
-    "answer's head to first byte at the client",
+    "answer's head to its first content read (the route committed)",
+    "committed to the response going out (its head and first bytes)",
+    "response out to the first byte at the client",
+)
+# The marks that bound the steps: the client's start and first byte, the server's events between.
+MARKS = (
+    "start",
+    "request",
+    f"call:{ADMISSION}",
+    f"done:{ADMISSION}",
+    "upstream",
+    "upstream head",
+    "committed",
+    "response out",
+    "first byte",
 )
 
 
-def steps(events: list[tuple[float, str]], first_bytes: list[tuple[float, float]]) -> dict[str, float]:
-    """Median milliseconds of each step over the streams (one ``request`` event each, in order)."""
+def stream_marks(
+    events: list[tuple[float, str]], first_bytes: list[tuple[float, float]]
+) -> list[dict[str, float]]:
+    """Each stream's moments (``MARKS``, ``time.perf_counter`` seconds): the server's first event of
+    each kind after the stream's ``request`` (one per stream, in order), and the client's start and
+    first byte."""
     segments: list[dict[str, float]] = []
     for moment, kind in sorted(events):
         if kind == "request":
             segments.append({kind: moment})
         elif segments:
             segments[-1].setdefault(kind, moment)
-    rows = []
     for (started, ttfb_ms), seg in zip(sorted(first_bytes), segments, strict=False):
-        marks = [
-            started,
-            seg["request"],
-            seg.get(f"call:{ADMISSION}"),
-            seg.get(f"done:{ADMISSION}"),
-            seg.get("upstream"),
-            seg.get("upstream head"),
-            started + ttfb_ms / 1000,
-        ]
-        if None in marks:
-            continue
-        times = [m for m in marks if m is not None]
-        rows.append([(b - a) * 1000 for a, b in pairwise(times)])
+        seg["start"], seg["first byte"] = started, started + ttfb_ms / 1000
+    return segments
+
+
+def steps(events: list[tuple[float, str]], first_bytes: list[tuple[float, float]]) -> dict[str, float]:
+    """Median milliseconds of each step over the streams that left every mark."""
+    rows = [
+        [(seg[b] - seg[a]) * 1000 for a, b in pairwise(MARKS)]
+        for seg in stream_marks(events, first_bytes)
+        if all(mark in seg for mark in MARKS)
+    ]
     out = {name: round(statistics.median(r[i] for r in rows), 3) for i, name in enumerate(STEPS)}
     out[LESS] = round(statistics.median(sum(r) - r[STEPS.index("admission in flight")] for r in rows), 3)
     return out
