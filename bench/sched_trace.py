@@ -44,7 +44,7 @@ from bench.processes import (
     start_stack,
 )
 from bench.run import write_catalog
-from bench.ttfb_steps import PAUSE_MS, STEPS, steps, stream_marks
+from bench.ttfb_steps import PAUSE_MS, STEPS, columns_table, steps, stream_marks
 
 EVENT = re.compile(r"\[(\d+)\]\s+([\d.]+):\s+sched:(\w+):\s+(.*)$")
 WAKEE = re.compile(r"\bpid=(\d+).*\btarget_cpu=(\d+)")
@@ -209,11 +209,7 @@ def main() -> int:
         return 2
     install_uvloop()
     out = asyncio.run(run(args.streams, args.pause_ms))
-    labels = list(out)
-    print("| (medians, ms) | " + " | ".join(labels) + " |")
-    print("| --- " * (len(labels) + 1) + "|")
-    for row in out[labels[0]]:
-        print(f"| {row} | " + " | ".join(str(out[label][row]) for label in labels) + " |")
+    print(columns_table("(medians, ms)", out, next(iter(out.values()))))
     return 0
 
 

@@ -33,7 +33,7 @@ import os
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 
@@ -208,13 +208,20 @@ def main() -> int:
         parser.error("--pin needs CPUs 0 and 1")
     install_uvloop()
     results = asyncio.run(run(args.streams, args.pause_ms, args.pin))
-    labels = list(results)
-    print("| step (median ms) | " + " | ".join(labels) + " |")
-    print("| --- |" + " --- |" * len(labels))
-    for name in (*STEPS, "total", IDLE, LESS, ADDED, ADDED_IDLE, GATEWAY_WAIT, WAIT, ADDED_WAIT, "errors"):
-        cells = [str(results[label].get(name, "")) for label in labels]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    rows = (*STEPS, "total", IDLE, LESS, ADDED, ADDED_IDLE, GATEWAY_WAIT, WAIT, ADDED_WAIT, "errors")
+    print(columns_table("step (median ms)", results, rows))
     return 0
+
+
+def columns_table(corner: str, out: Mapping[str, Mapping[str, object]], rows: Iterable[str]) -> str:
+    """A Markdown table with a column per key of ``out`` and a row per name of ``rows`` (a cell is
+    blank where its column has no such row)."""
+    labels = list(out)
+    lines = ["| " + " | ".join((corner, *labels)) + " |", "| --- |" + " --- |" * len(labels)]
+    lines += [
+        f"| {name} | " + " | ".join(str(out[label].get(name, "")) for label in labels) + " |" for name in rows
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
