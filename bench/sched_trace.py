@@ -7,12 +7,13 @@ moto, to ``bench/responder.py`` after a pause, and answered in process, each pha
 record`` of the scheduler's wake-up and switch tracepoints on every CPU, on the clock of the
 stack's marks and the client's times (``CLOCK_MONOTONIC``, which ``time.perf_counter`` reads).
 
-Per phase: the last steps of ``bench.ttfb_steps``, and how many streams had their upstream (woken
-by the gateway's request) and their client (woken by the response) put on the CPU the gateway was
-running on while another CPU idled. A process woken there waits until the gateway sleeps or is
-preempted: the fake upstream writes its whole answer in one run, so an upstream that shares the
-gateway's CPU delays the gateway's read of its first content, and a client that does delays the
-first byte while the gateway reads and relays the rest of the answer.
+Per phase: the last steps of ``bench.ttfb_steps``; how many streams had the client send its request
+from the CPU the gateway was running on, and had their upstream (woken by the gateway's request)
+and their client (woken by the response) put on that CPU, and of those how many while another CPU
+idled; and the step that waits for each, in those streams and in the others. Two processes on one
+CPU take turns: the fake upstream writes its whole answer in one run, so an upstream that shares
+the gateway's CPU may delay the gateway's read of its first content, and a client that does may
+wait for its first byte while the gateway relays the rest of the answer.
 
 Needs ``perf`` and the right to record scheduler tracepoints (root, or
 ``kernel.perf_event_paranoid`` at -1). A diagnostic: not part of ``make bench``.
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import client
@@ -94,15 +95,24 @@ class Trace:
                     found = (switched, cpu)
         return None if found is None else found[1]
 
-    def packed(self, woken: int, gateway: int, start: float, end: float) -> bool | None:
-        """Whether ``woken``'s first wake-up in [start, end] put it on the gateway's CPU while
-        another CPU idled (None: no wake-up seen)."""
+    def packed(self, woken: int, gateway: int, start: float, end: float) -> tuple[bool, bool] | None:
+        """Whether ``woken``'s first wake-up in [start, end] put it on the gateway's CPU, and
+        whether another CPU idled then (None: no wake-up seen)."""
         wake = next((w for w in self.wakeups if start <= w[0] <= end and w[1] == woken), None)
         if wake is None:
             return None
         moment, _, cpu = wake
-        others_idle = any(self.running(other, moment) == 0 for other in self.switches if other != cpu)
-        return cpu == self.cpu_of(gateway, moment) and others_idle
+        return cpu == self.cpu_of(gateway, moment), self.other_idle(cpu, moment)
+
+    def beside(self, pid: int, gateway: int, moment: float) -> tuple[bool, bool] | None:
+        """Whether ``pid`` ran on the gateway's CPU at ``moment``, and whether another CPU idled."""
+        cpu = self.cpu_of(pid, moment)
+        if cpu is None:
+            return None
+        return cpu == self.cpu_of(gateway, moment), self.other_idle(cpu, moment)
+
+    def other_idle(self, cpu: int, moment: float) -> bool:
+        return any(self.running(other, moment) == 0 for other in self.switches if other != cpu)
 
 
 class Recording:
@@ -144,23 +154,47 @@ WOKEN = {
 
 
 def packing(trace: Trace, marks: list[dict[str, float]], pids: dict[str, int]) -> dict[str, str]:
-    """Per woken process: how many streams had it woken onto the gateway's CPU while another CPU
-    idled, and the median of the step that waits for it in those streams and in the others."""
-    out = {}
+    """How many streams had the client send its request from the gateway's CPU, and had the
+    upstream and the client woken onto it (and how many of those while another CPU idled); and
+    the median of the step that waits for each, in those streams and in the others."""
+    gateway = pids["gateway"]
+    out: dict[str, str] = {}
+    sent = Split()
+    for seg in marks:
+        if "start" in seg:
+            sent.add(trace.beside(pids["client"], gateway, seg["start"]), seg["request"] - seg["start"])
+    sent.rows(out, "request sent from the gateway's CPU", "start to request")
     for woken, ((start, end), (before, after)) in WOKEN.items():
-        split: dict[bool, list[float]] = {True: [], False: []}
+        split = Split()
         for seg in marks:
-            if not all(mark in seg for mark in (start, end, before, after)):
-                continue
-            packed = trace.packed(pids[woken], pids["gateway"], seg[start], seg[end])
-            if packed is not None:
-                split[packed].append((seg[after] - seg[before]) * 1000)
-        medians = {k: round(statistics.median(v), 3) if v else "-" for k, v in split.items()}
-        out[f"{woken} woken onto the gateway's CPU, another idle (streams)"] = (
-            f"{len(split[True])} of {len(split[True]) + len(split[False])}"
-        )
-        out[f"  {before} to {after}, when it was / when not (ms)"] = f"{medians[True]} / {medians[False]}"
+            if all(mark in seg for mark in (start, end, before, after)):
+                split.add(trace.packed(pids[woken], gateway, seg[start], seg[end]), seg[after] - seg[before])
+        split.rows(out, f"{woken} woken onto the gateway's CPU", f"{before} to {after}")
     return out
+
+
+@dataclass
+class Split:
+    """A step's times (ms), apart for the streams where a process shared the gateway's CPU."""
+
+    shared: list[float] = field(default_factory=list)
+    apart: list[float] = field(default_factory=list)
+    idle_beside: int = 0  # of the shared: another CPU idled
+
+    def add(self, placed: tuple[bool, bool] | None, seconds: float) -> None:
+        if placed is None:
+            return
+        same, idle = placed
+        (self.shared if same else self.apart).append(seconds * 1000)
+        self.idle_beside += same and idle
+
+    def rows(self, out: dict[str, str], label: str, step: str) -> None:
+        def median(times: list[float]) -> str:
+            return str(round(statistics.median(times), 3)) if times else "-"
+
+        streams = len(self.shared) + len(self.apart)
+        out[f"{label} (streams; another CPU idle)"] = f"{len(self.shared)} of {streams}; {self.idle_beside}"
+        out[f"  {step}, when it was / when not (ms)"] = f"{median(self.shared)} / {median(self.apart)}"
 
 
 async def run(streams: int, pause_ms: float) -> dict[str, dict[str, object]]:
