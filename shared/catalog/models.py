@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ProviderKind = Literal["openai", "anthropic", "bedrock"]
 Tier = Literal["free", "pro"]
+ModelFamily = Literal["claude", "nova", "llama", "command-r", "other"]
 
 
 class UpstreamRoute(BaseModel):
@@ -24,6 +25,9 @@ class UpstreamRoute(BaseModel):
     # Anthropic and Bedrock: how the Claude model thinks. "budget" for models before Claude 4.6,
     # which take neither adaptive thinking nor effort: a reasoning effort becomes a token budget.
     thinking_style: Literal["adaptive", "budget"] = "adaptive"
+    # Bedrock only: the model's family, where the model id does not name it (an application
+    # inference profile's ARN); by default read from the id (shared/providers/bedrock_request.py).
+    family: ModelFamily | None = None
 
 
 class Capabilities(BaseModel):

@@ -72,7 +72,9 @@ class BedrockProvider:
     async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
         """One whole answer from ``converse``, called in a worker thread."""
         kwargs = request_to_converse(
-            replace(request, model=route.model, stream=False), thinking_style=route.thinking_style
+            replace(request, model=route.model, stream=False),
+            thinking_style=route.thinking_style,
+            family=route.family,
         )
         try:
             body = await asyncio.to_thread(self._converse, route, kwargs)
@@ -86,7 +88,9 @@ class BedrockProvider:
     async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
         """Canonical events of a ``converse_stream``, read in a worker thread."""
         kwargs = request_to_converse(
-            replace(request, model=route.model, stream=True), thinking_style=route.thinking_style
+            replace(request, model=route.model, stream=True),
+            thinking_style=route.thinking_style,
+            family=route.family,
         )
         parser = ConverseStreamParser(model=route.model)
         pump = _EventPump(partial(self._converse_stream, route, kwargs))

@@ -8,7 +8,8 @@ Amazon Nova's ``inferenceConfig.topK``, Cohere Command R's ``k``, ``top_k`` for 
 and any model not listed; refused for Meta's Llama models, which have none), and for Claude
 models ``thinking`` in the Anthropic shape, by Claude's rules (``shared/chat/claude_rules.py``).
 Other models read no ``thinking`` (Bedrock refuses a key the model does not know): their reasoning
-is asked for with Converse's own ``outputConfig.effort`` alone.
+is asked for with Converse's own ``outputConfig.effort`` alone. The family is read from the model
+id unless the route states it (an application inference profile's ARN names no model).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from shared.catalog.models import ModelFamily
 from shared.chat.canonical import (
     ChatRequest,
     ResponseFormat,
@@ -52,14 +54,32 @@ TOOL_CHOICE_TO_CONVERSE: Mapping[ToolChoiceMode, str] = {
     # ToolChoiceMode.NONE: Converse has no "none"; the tools are withheld instead.
 }
 STOP_SEQUENCE_PATH = "/stop_sequence"  # where Claude reports which stop sequence matched
-NOVA, COHERE_COMMAND_R, LLAMA = "amazon.nova", "cohere.command-r", "meta.llama"  # in model ids
+# How a model id (``amazon.nova-pro-v1:0``, an inference profile such as
+# ``us.amazon.nova-2-lite-v1:0``, or its ARN) names its family.
+NAMED_IN_IDS: Mapping[ModelFamily, str] = {
+    "nova": "amazon.nova",
+    "command-r": "cohere.command-r",
+    "llama": "meta.llama",
+}
 
 
-def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "adaptive") -> Json:
-    """Converse arguments for ``req``; ``req.model`` is the Bedrock model id."""
-    _refuse_unsupported(req)
+def family_of(model: str) -> ModelFamily:
+    """The family a Bedrock model id names; ``other`` when it names none of those mapped here."""
+    if names_claude(model):
+        return "claude"
+    lowered = model.lower()
+    return next((family for family, named in NAMED_IN_IDS.items() if named in lowered), "other")
+
+
+def request_to_converse(
+    req: ChatRequest, *, thinking_style: ThinkingStyle = "adaptive", family: ModelFamily | None = None
+) -> Json:
+    """Converse arguments for ``req``; ``req.model`` is the Bedrock model id, ``family`` its
+    family when the route states it (else read from the id)."""
+    family = family or family_of(req.model)
+    _refuse_unsupported(req, family)
     messages = _turns(req)
-    if names_claude(req.model):
+    if family == "claude":
         controls = claude_controls(
             req,
             requested_thinking(req.reasoning, req.extras_format),
@@ -74,8 +94,7 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
         "system": _system(req) or None,
         "inferenceConfig": _inference(req, controls.sampling) or None,
         "toolConfig": _tool_config(req, messages),
-        "additionalModelRequestFields": _model_fields(req.model, controls.sampling, controls.thinking)
-        or None,
+        "additionalModelRequestFields": _model_fields(family, controls.sampling, controls.thinking) or None,
         "additionalModelResponseFieldPaths": [STOP_SEQUENCE_PATH] if req.stop else None,
         "outputConfig": _output_config(req, controls.effort) or None,
     }
@@ -83,14 +102,14 @@ def request_to_converse(req: ChatRequest, *, thinking_style: ThinkingStyle = "ad
     return kwargs
 
 
-def _refuse_unsupported(req: ChatRequest) -> None:
+def _refuse_unsupported(req: ChatRequest, family: ModelFamily) -> None:
     if req.n is not None and req.n > 1:
         raise InvalidRequest("n > 1 is not supported by this model.", param="n")
     if req.logprobs:
         raise InvalidRequest("logprobs are not supported by this model.", param="logprobs")
-    if req.sampling.top_k is not None and _names(req.model, LLAMA):
+    if req.sampling.top_k is not None and family == "llama":
         raise InvalidRequest("top_k is not supported by this model.", param="top_k")
-    if names_claude(req.model):
+    if family == "claude":
         check_stop_sequences(req)
     for index, tool in enumerate(req.tools):
         if isinstance(tool, ServerTool):
@@ -209,29 +228,23 @@ def _other_model_controls(req: ChatRequest) -> Controls:
     )
 
 
-def _model_fields(model: str, sampling: Sampling, thinking: Json | None) -> Json:
+def _model_fields(family: ModelFamily, sampling: Sampling, thinking: Json | None) -> Json:
     fields: Json = {}
     if sampling.top_k is not None:
-        fields.update(_top_k(model, sampling.top_k))
+        fields.update(_top_k(family, sampling.top_k))
     if thinking is not None:
         fields["thinking"] = thinking
     return fields
 
 
-def _top_k(model: str, top_k: int) -> Json:
+def _top_k(family: ModelFamily, top_k: int) -> Json:
     """``top_k`` where the model's own request reads it: Amazon Nova under ``inferenceConfig``
     as ``topK``, Cohere Command R as ``k``, Claude, Mistral and any other model as ``top_k``."""
-    if _names(model, NOVA):
+    if family == "nova":
         return {"inferenceConfig": {"topK": top_k}}
-    if _names(model, COHERE_COMMAND_R):
+    if family == "command-r":
         return {"k": top_k}
     return {"top_k": top_k}
-
-
-def _names(model: str, family: str) -> bool:
-    """Whether a model id (``amazon.nova-pro-v1:0``, an inference profile such as
-    ``us.amazon.nova-2-lite-v1:0``, or its ARN) names ``family``."""
-    return family in model.lower()
 
 
 def _output_config(req: ChatRequest, effort: str | None) -> Json:

@@ -19,11 +19,14 @@ from shared.chat.canonical import (
     Image,
     Message,
     Reasoning,
+    ReasoningConfig,
+    ReasoningEffort,
     Role,
     Sampling,
     Text,
     ToolCall,
     Usage,
+    WireFormat,
 )
 from shared.errors import InvalidRequest, UpstreamError, UpstreamUnavailable
 from shared.providers.bedrock import BedrockProvider
@@ -117,6 +120,28 @@ def test_clients_are_built_once_per_region(stubbed: Stubbed) -> None:
     get_settings.cache_clear()
     asyncio.run(three())
     assert regions == ["eu-west-1", get_settings().region]
+
+
+def test_the_routes_stated_family_reaches_the_request(stubbed: Stubbed) -> None:
+    """An application inference profile's ARN names no model: the route's ``family`` makes it a
+    Claude route, so an OpenAI client's effort asks Claude to think."""
+    provider, stubber, _ = stubbed
+    profile = "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+    expected = {
+        "modelId": profile,
+        "messages": [{"role": "user", "content": [{"text": "Weather in Paris?"}]}],
+        "inferenceConfig": {"maxTokens": 200},
+        "additionalModelRequestFields": {"thinking": {"type": "adaptive"}},
+        "outputConfig": {"effort": "high"},
+    }
+    stubber.add_response("converse", answer([{"text": "Sunny."}]), expected)
+    route = UpstreamRoute(provider="bedrock", model=profile, region="eu-west-1", family="claude")
+
+    asked = request(reasoning=ReasoningConfig(effort=ReasoningEffort.HIGH), extras_format=WireFormat.OPENAI)
+
+    result = asyncio.run(provider.complete(asked, route))
+
+    assert result.choices[0].parts == (Text("Sunny."),)
 
 
 @pytest.mark.parametrize(
