@@ -2,8 +2,12 @@
 
 Each route of each candidate model is tried in order; a retryable failure (connect error,
 timeout, 408/429/5xx) is retried on the same route with exponential backoff and jitter, then the
-next route. For streams, a route is committed once it produced its first content event: after
-that, a failure becomes an ``Error`` event in the stream, never a silent cut.
+next route. A route whose provider refuses the request before calling (``InvalidRequest``: what
+its protocol or model cannot carry, such as ``n > 1`` on Claude or ``top_k`` on Llama) is left
+for the next one at once; if no route answers, the client gets the last upstream failure, or the
+first refusal when every route refused. For streams, a route is committed once it produced its
+first content event: after that, a failure becomes an ``Error`` event in the stream, never a
+silent cut.
 """
 
 from __future__ import annotations
@@ -115,6 +119,7 @@ async def complete(
 ) -> tuple[Target, ChatResponse]:
     """A whole answer from the first target that gives one."""
     last: UpstreamCallFailed | None = None
+    refused: InvalidRequest | None = None
     for target in targets(models):
         for attempt in range(ATTEMPTS_PER_ROUTE):
             sent, prepared = _first_attempt(request, target, attempt, ahead)
@@ -128,7 +133,11 @@ async def complete(
                     raise failure.client_error from failure
                 if attempt + 1 < ATTEMPTS_PER_ROUTE:
                     await asyncio.sleep(backoff(attempt, failure.retry_after))
-    raise _exhausted(last)
+            except InvalidRequest as refusal:  # this route cannot carry the request; the next may
+                refused = refused or refusal
+                _log_refusal(target, refusal)
+                break
+    raise _exhausted(last, refused)
 
 
 @dataclass
@@ -160,6 +169,7 @@ async def open_stream(
 ) -> OpenedStream:
     """The first target whose stream produces content; failures before that are retried or fall back."""
     last: UpstreamCallFailed | None = None
+    refused: InvalidRequest | None = None
     for target in targets(models):
         for attempt in range(ATTEMPTS_PER_ROUTE):
             sent, prepared = _first_attempt(request, target, attempt, ahead)
@@ -175,7 +185,12 @@ async def open_stream(
                     raise failure.client_error from failure
                 if attempt + 1 < ATTEMPTS_PER_ROUTE:
                     await asyncio.sleep(backoff(attempt, failure.retry_after))
-    raise _exhausted(last)
+            except InvalidRequest as refusal:  # this route cannot carry the request; the next may
+                await _close(stream)
+                refused = refused or refusal
+                _log_refusal(target, refusal)
+                break
+    raise _exhausted(last, refused)
 
 
 async def _read_head(stream: AsyncIterator[ev.StreamEvent]) -> list[ev.StreamEvent]:
@@ -205,10 +220,25 @@ def _kind(error: SluiceError) -> ev.ErrorKind:
     return ev.ErrorKind.API_ERROR
 
 
-def _exhausted(last: UpstreamCallFailed | None) -> SluiceError:
-    if last is None:
-        return UpstreamUnavailable("The model has no upstream route configured.")
-    return last.client_error
+def _exhausted(last: UpstreamCallFailed | None, refused: InvalidRequest | None) -> SluiceError:
+    """The last upstream failure (a route could have answered); else the first refusal."""
+    if last is not None:
+        return last.client_error
+    if refused is not None:
+        return refused
+    return UpstreamUnavailable("The model has no upstream route configured.")
+
+
+def _log_refusal(target: Target, refusal: InvalidRequest) -> None:
+    get_logger().info(
+        "upstream route refused the request",
+        extra={
+            "model": target.entry.id,
+            "provider": target.route.provider,
+            "param": refusal.param,
+            "reason": refusal.message,
+        },
+    )
 
 
 def _log_failure(target: Target, attempt: int, failure: UpstreamCallFailed) -> None:

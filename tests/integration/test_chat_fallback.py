@@ -23,6 +23,7 @@ from chat_support import (
     queued_usage_events,
 )
 
+from shared.catalog.models import UpstreamRoute
 from shared.gateway import router, streaming
 from shared.providers import http_client
 from shared.settings import get_settings
@@ -219,3 +220,33 @@ def test_auto_names_the_candidate_that_answered_when_the_first_failed_after_the_
     assert chunks and {chunk["model"] for chunk in chunks} == {"qwen3"}
     [event] = queued_usage_events(chat_world.usage_queue)
     assert event["routed_model"] == "qwen3" and event["charged"] is True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_route_that_cannot_carry_n_2_is_passed_over_for_one_that_can(chat_world, healthy, stream) -> None:
+    """Anthropic's Messages API has no ``n``: that route refuses before calling, and the
+    OpenAI-compatible route after it answers both choices; charged once."""
+    good, good_url = healthy
+    anthropic = UpstreamRoute(
+        provider="anthropic", base_url=f"http://127.0.0.1:{free_port()}", model="claude"
+    )
+    install_catalog(routes={"qwen3": [anthropic, openai_route(good_url)]})
+
+    async def go():
+        async with chat_http() as http:
+            messages = [{"role": "user", "content": "two ways"}]
+            answer = await sdk(chat_world.pro.key, http).chat.completions.create(
+                model="qwen3", messages=messages, n=2, stream=stream
+            )
+            return [chunk async for chunk in answer] if stream else answer
+
+    answer = asyncio.run(go())
+
+    indexes = (
+        {c.choices[0].index for c in answer if c.choices} if stream else {c.index for c in answer.choices}
+    )
+    assert indexes == {0, 1}
+    assert [c.body["n"] for c in good.calls] == [2]
+    [event] = queued_usage_events(chat_world.usage_queue)
+    assert event["charged"] is True
+    assert chat_world.pro.balance() == 999

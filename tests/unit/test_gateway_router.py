@@ -7,63 +7,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from support.router_fakes import ANSWER, REQUEST, Script, complete, entry, read_stream, text_stream
 
-from shared.catalog.models import ModelEntry, UpstreamRoute
+from shared.catalog.models import UpstreamRoute
 from shared.chat import events as ev
-from shared.chat.canonical import ChatRequest, ChatResponse, Choice, FinishReason, Message, Role, Text, Usage
+from shared.chat.canonical import ChatRequest, ChatResponse, Message, Role, Text
 from shared.errors import InvalidRequest, UpstreamUnavailable
 from shared.gateway import router
 from shared.providers.base import failed_connect, failed_status
-
-REQUEST = ChatRequest(model="public", messages=(Message(Role.USER, (Text("hi"),)),))
-ANSWER = ChatResponse(id="x", model="up", choices=(Choice(0, (Text("ok"),)),), usage=Usage(3, 1))
-
-
-class Script:
-    """A fake provider: per upstream model id, what each successive call does."""
-
-    def __init__(self, plan: dict[str, list[Any]]) -> None:
-        self.plan = plan
-        self.calls: list[str] = []
-
-    def _next(self, route: UpstreamRoute) -> Any:
-        self.calls.append(route.model)
-        steps = self.plan[route.model]
-        return steps.pop(0) if len(steps) > 1 else steps[0]
-
-    async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
-        step = self._next(route)
-        if isinstance(step, Exception):
-            raise step
-        return ANSWER
-
-    async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
-        step = self._next(route)
-        for item in step if isinstance(step, list) else [step]:
-            if isinstance(item, Exception):
-                raise item
-            yield item
-
-
-def entry(model_id: str, *routes: str, cost: int = 1) -> ModelEntry:
-    return ModelEntry(
-        id=model_id,
-        display_name=model_id,
-        tier="pro",
-        context_window=1000,
-        max_output_tokens=100,
-        credit_cost=cost,
-        routes=tuple(UpstreamRoute(provider="openai", base_url="http://x", model=r) for r in routes),
-    )
 
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(router, "BACKOFF_BASE_S", 0.0)
-
-
-def complete(script: Script, *models: ModelEntry):
-    return asyncio.run(router.complete(REQUEST, list(models), lambda route: script))
 
 
 def test_a_retryable_failure_is_retried_then_the_next_route_answers() -> None:
@@ -107,15 +63,6 @@ def test_backoff_honours_a_short_retry_after_and_is_jittered_otherwise(monkeypat
     assert router.backoff(0, 1.5) == 1.5
     assert all(0 <= router.backoff(3, 60.0) <= router.BACKOFF_CAP_S for _ in range(100))
     assert len({router.backoff(1, None) for _ in range(20)}) > 1
-
-
-def text_stream(*words: str) -> list[ev.StreamEvent]:
-    return [ev.Start(), *(ev.TextDelta(w) for w in words), ev.Finish(FinishReason.STOP)]
-
-
-async def read_stream(script: Script, *models: ModelEntry) -> tuple[str, list[ev.StreamEvent]]:
-    opened = await router.open_stream(REQUEST, list(models), lambda route: script)
-    return opened.target.route.model, [event async for event in opened.events()]
 
 
 def test_a_stream_failing_before_its_first_content_falls_back() -> None:
