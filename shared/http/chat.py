@@ -10,6 +10,7 @@ from starlette.requests import Request
 from shared import json_codec
 from shared.adapters import ledger_store
 from shared.auth.api_keys import Caller, authenticate, authenticate_cached, should_touch, touch_last_used
+from shared.catalog.service import deprecation_headers
 from shared.errors import InvalidApiKey, InvalidRequest
 from shared.gateway.call import ChatCall
 from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, check_body_size
@@ -64,6 +65,9 @@ def success_headers(call: ChatCall, routed_model: str | None) -> dict[str, str]:
         headers["X-Credits-Remaining"] = str(call.balance_after)
     if routed_model:
         headers["X-Sluice-Model"] = routed_model
+        for entry in call.models:  # a deprecated model answers with its Deprecation and Sunset
+            if entry.id == routed_model:
+                headers.update(deprecation_headers(entry))
     if call.clamped_to is not None:
         headers["X-Sluice-Max-Tokens-Clamped"] = str(call.clamped_to)
     return headers

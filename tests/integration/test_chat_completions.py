@@ -107,3 +107,25 @@ def test_nan_in_a_passed_through_field_is_a_400_not_an_upstream_error(chat_world
     assert response.json()["error"]["type"] == "invalid_request_error"
     assert "not valid JSON" in response.json()["error"]["message"]
     assert chat_world.pro.balance() == 1000, "nothing charged"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_deprecated_model_answers_with_deprecation_and_sunset(chat_world, stream: bool) -> None:
+    """qwen2.5 is deprecated in the default catalog (EOL 2027-03-31, replaced by qwen3); an
+    active model's answer carries none of the three headers."""
+
+    async def headers_of(model: str):
+        async with chat_http() as http:
+            messages = [{"role": "user", "content": "still there?"}]
+            async with sdk(chat_world.pro.key, http).chat.completions.with_streaming_response.create(
+                model=model, messages=messages, stream=stream
+            ) as raw:
+                await raw.read()
+                return raw.headers
+
+    deprecated, active = asyncio.run(headers_of("qwen2.5")), asyncio.run(headers_of("qwen3"))
+
+    assert deprecated["deprecation"] == "true"
+    assert deprecated["sunset"] == "Wed, 31 Mar 2027 00:00:00 GMT"
+    assert deprecated["link"] == '</v1/models/qwen3>; rel="successor-version"'
+    assert not {"deprecation", "sunset", "link"} & set(active)
