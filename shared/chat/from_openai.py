@@ -54,6 +54,7 @@ THINKING_FROM_OPENAI: Mapping[str, ThinkingMode] = {
 
 def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
     """A validated Chat Completions request in canonical form; unknown fields kept as extras."""
+    _refuse_legacy_functions(req)
     return ChatRequest(
         model=req.model,
         messages=tuple(_message(m, f"messages.{i}") for i, m in enumerate(req.messages)),
@@ -83,6 +84,17 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
     )
 
 
+def _refuse_legacy_functions(req: wire.ChatCompletionRequest) -> None:
+    """OpenAI's deprecated ``functions`` and ``function_call`` are refused, not passed on: passed
+    through they would skip the tools' plan gate, and the ``function_call`` of the answer has no
+    place in this gateway's answers."""
+    for name in ("functions", "function_call"):
+        if (req.model_extra or {}).get(name) is not None:
+            raise InvalidRequest(
+                f"{name} is deprecated and not supported: use tools and tool_choice.", param=name
+            )
+
+
 def _max_tokens(req: wire.ChatCompletionRequest) -> int | None:
     both = req.max_tokens is not None and req.max_completion_tokens is not None
     if both and req.max_tokens != req.max_completion_tokens:
@@ -107,6 +119,8 @@ def _message(msg: wire.ChatMessage, param: str) -> Message:
 
 
 def _check_fields(msg: wire.ChatMessage, param: str) -> None:
+    if msg.content is None and not _content_optional(msg):
+        raise InvalidRequest(f"{param}: content is required.", param=f"{param}.content")
     if msg.tool_calls and msg.role != "assistant":
         raise InvalidRequest(
             f"{param}: only assistant messages carry tool_calls.", param=f"{param}.tool_calls"
@@ -117,6 +131,14 @@ def _check_fields(msg: wire.ChatMessage, param: str) -> None:
         raise InvalidRequest(
             f"{param}: only tool messages carry tool_call_id.", param=f"{param}.tool_call_id"
         )
+
+
+def _content_optional(msg: wire.ChatMessage) -> bool:
+    """Only an assistant turn that carries something else (tool calls, a refusal, reasoning) may
+    leave its content out, as OpenAI allows."""
+    if msg.role != "assistant":
+        return False
+    return bool(msg.tool_calls or msg.refusal or msg.reasoning_content or msg.thinking_blocks)
 
 
 def _part(part: wire.ContentPart, param: str) -> Part:

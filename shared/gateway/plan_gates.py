@@ -13,8 +13,30 @@ def uses_tools(request: ChatRequest) -> bool:
     return any(isinstance(t, Tool | ServerTool) for t in request.tools)
 
 
+# Constrained decoding that upstream servers take in fields of their own, which reach them as
+# extras: vLLM's guided decoding and structured outputs, llama.cpp's grammar and JSON schema,
+# Anthropic's structured outputs. JSON mode by another name, gated as JSON mode is.
+JSON_MODE_EXTRAS = (
+    "guided_json",
+    "guided_regex",
+    "guided_choice",
+    "guided_grammar",
+    "structured_outputs",
+    "json_schema",
+    "grammar",
+    "output_format",
+)
+
+
+def json_mode_field(request: ChatRequest) -> str | None:
+    """The field that asks for constrained (JSON) output, if any."""
+    if request.response_format is not None and request.response_format.kind is not ResponseFormatKind.TEXT:
+        return "response_format"
+    return next((name for name in JSON_MODE_EXTRAS if request.extras.get(name) is not None), None)
+
+
 def uses_json_mode(request: ChatRequest) -> bool:
-    return request.response_format is not None and request.response_format.kind is not ResponseFormatKind.TEXT
+    return json_mode_field(request) is not None
 
 
 def check_model_allowed(entry: ModelEntry, plan: str, today: dt.date) -> None:
@@ -34,7 +56,8 @@ def check_features_allowed(request: ChatRequest, plan: str) -> None:
         return
     if uses_tools(request):
         raise PermissionDenied("Function calling (tools) requires a Pro plan.", param="tools")
-    if uses_json_mode(request):
-        raise PermissionDenied("JSON mode (response_format) requires a Pro plan.", param="response_format")
+    json_field = json_mode_field(request)
+    if json_field is not None:
+        raise PermissionDenied(f"JSON mode ({json_field}) requires a Pro plan.", param=json_field)
     if request.parallel_tool_calls:
         raise PermissionDenied("parallel_tool_calls requires a Pro plan.", param="parallel_tool_calls")

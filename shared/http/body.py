@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -11,13 +12,37 @@ from shared import json_codec
 from shared.errors import InvalidRequest, RequestTooLarge
 from shared.numbers import ascii_int
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-def validation_error(exc: ValidationError) -> InvalidRequest:
-    """The first problem, with its field path as ``param``."""
+
+def validation_error(exc: ValidationError, data: Any = None) -> InvalidRequest:
+    """The first problem, with its field path in ``data`` as ``param``."""
     first = exc.errors(include_url=False)[0]
-    param = ".".join(str(p) for p in first.get("loc", ())) or None
+    param = field_path(first.get("loc", ()), data) or None
     message = first.get("msg", "Invalid request.")
     return InvalidRequest(f"{param}: {message}" if param else message, param=param)
+
+
+def field_path(loc: tuple[int | str, ...], data: Any) -> str:
+    """``loc`` as the client's field path: pydantic adds the member of a union it tried (a
+    discriminator's tag such as ``text``, ``literal['none','auto']``, a model's class name),
+    which the client never wrote. Each step is kept where it is a key or an index of ``data``,
+    and a last step that names a field of an object (one the client left out)."""
+    path: list[str] = []
+    node = data
+    for position, step in enumerate(loc):
+        if _holds(node, step):
+            node = node[step]
+        elif position < len(loc) - 1 or not isinstance(node, dict) or not _FIELD_NAME.fullmatch(str(step)):
+            continue  # a union member pydantic tried
+        path.append(str(step))
+    return ".".join(path)
+
+
+def _holds(node: Any, step: int | str) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
 
 
 async def read_limited(request: Request, max_bytes: int, too_large: str) -> bytes:
@@ -58,4 +83,4 @@ def parse_model[M: BaseModel](model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from exc
+        raise validation_error(exc, data) from exc

@@ -3,13 +3,16 @@
 Unknown top-level fields are kept (``extra="allow"``) and forwarded to OpenAI-compatible
 upstreams. Content given as a string is read as one text part. Constraints live in the
 annotations, so a validation error names the parameter (``temperature``, ``stop``, ...).
+Booleans and numbers must be JSON booleans and numbers (``"stream": "yes"`` is refused, as
+OpenAI refuses it; pydantic alone would read it as true).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from shared.wire import anthropic
 from shared.wire.anthropic import CacheControlParam
@@ -27,11 +30,23 @@ class _Open(BaseModel):
 def _parts_from_string(value: Any) -> Any:
     if isinstance(value, str):
         return [{"type": "text", "text": value}] if value else []
+    if isinstance(value, list) and not value:  # an empty string is read as no parts; OpenAI refuses []
+        raise PydanticCustomError("too_short", "Content should be a string or a non-empty array of parts")
     return value
 
 
 def _list_from_string(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
+
+
+def _a_number(value: Any) -> Any:
+    """Numbers as JSON numbers: pydantic would read ``"2"`` or ``true`` as one (OpenAI refuses both)."""
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("number_type", "Input should be a JSON number")
+    return value
+
+
+Number = BeforeValidator(_a_number)
 
 
 class TextPart(_Open):
@@ -126,7 +141,7 @@ class ResponseFormatParam(_Open):
 
 
 class StreamOptions(_Open):
-    include_usage: bool | None = None
+    include_usage: StrictBool | None = None
 
 
 class ThinkingParam(BaseModel):
@@ -135,7 +150,7 @@ class ThinkingParam(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["enabled", "disabled"]
-    budget_tokens: Annotated[int | None, Field(ge=1)] = None
+    budget_tokens: Annotated[int | None, Field(ge=1), Number] = None
 
 
 class ChatCompletionRequest(_Open):
@@ -143,27 +158,27 @@ class ChatCompletionRequest(_Open):
 
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[ChatMessage], Field(min_length=1)]
-    stream: bool | None = None
+    stream: StrictBool | None = None
     stream_options: StreamOptions | None = None
-    temperature: Annotated[float | None, Field(ge=0, le=2)] = None
-    top_p: Annotated[float | None, Field(ge=0, le=1)] = None
-    top_k: Annotated[int | None, Field(ge=-1)] = None
-    max_tokens: Annotated[int | None, Field(ge=1)] = None
-    max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
-    n: Annotated[int | None, Field(ge=1, le=128)] = None
+    temperature: Annotated[float | None, Field(ge=0, le=2), Number] = None
+    top_p: Annotated[float | None, Field(ge=0, le=1), Number] = None
+    top_k: Annotated[int | None, Field(ge=-1), Number] = None
+    max_tokens: Annotated[int | None, Field(ge=1), Number] = None
+    max_completion_tokens: Annotated[int | None, Field(ge=1), Number] = None
+    n: Annotated[int | None, Field(ge=1, le=128), Number] = None
     stop: Annotated[
         StopSequences | None,
         BeforeValidator(_list_from_string, json_schema_input_type=str | StopSequences | None),
     ] = None
-    frequency_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
-    presence_penalty: Annotated[float | None, Field(ge=-2, le=2)] = None
+    frequency_penalty: Annotated[float | None, Field(ge=-2, le=2), Number] = None
+    presence_penalty: Annotated[float | None, Field(ge=-2, le=2), Number] = None
     user: str | None = None
     response_format: ResponseFormatParam | None = None
     tools: list[ToolDef] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
-    parallel_tool_calls: bool | None = None
+    parallel_tool_calls: StrictBool | None = None
     reasoning_effort: Effort | None = None
     thinking: ThinkingParam | None = None
-    seed: int | None = None
-    logprobs: bool | None = None
-    top_logprobs: Annotated[int | None, Field(ge=0, le=20)] = None
+    seed: Annotated[int | None, Number] = None
+    logprobs: StrictBool | None = None
+    top_logprobs: Annotated[int | None, Field(ge=0, le=20), Number] = None

@@ -62,8 +62,8 @@ def test_thinking_blocks_stand_for_the_reasoning_of_an_assistant_message() -> No
 @pytest.mark.parametrize(
     ("block", "param"),
     [
-        ({"type": "thinking", "signature": "sig-1"}, "messages.1.thinking_blocks.0.thinking.thinking"),
-        ({"type": "redacted_thinking"}, "messages.1.thinking_blocks.0.redacted_thinking.data"),
+        ({"type": "thinking", "signature": "sig-1"}, "messages.1.thinking_blocks.0.thinking"),
+        ({"type": "redacted_thinking"}, "messages.1.thinking_blocks.0.data"),
         ({"type": "summary", "text": "t"}, "messages.1.thinking_blocks.0"),
     ],
 )

@@ -95,6 +95,17 @@ def test_auto_picks_the_first_capable_model_and_falls_back_only_at_its_price(
             "response_format",
         ),
         ("free", "auto", {"parallel_tool_calls": True}, "hi", PermissionDenied, "parallel_tool_calls"),
+        # constrained decoding in an upstream server's own field is JSON mode too
+        ("free", "auto", {"guided_json": {"type": "object"}}, "hi", PermissionDenied, "guided_json"),
+        (
+            "free",
+            "auto",
+            {"structured_outputs": {"regex": "a+"}},
+            "hi",
+            PermissionDenied,
+            "structured_outputs",
+        ),
+        ("free", "auto", {"grammar": "root ::= [a-z]+"}, "hi", PermissionDenied, "grammar"),
         ("free", "auto", {}, [IMAGE], InvalidRequest, "model"),  # no free vision model
         ("pro", "qwen3", {}, [IMAGE], InvalidRequest, "model"),
         ("pro", "hrllm", {"tools": TOOLS}, "hi", InvalidRequest, "model"),
