@@ -1,6 +1,7 @@
 """Anthropic-format requests to Anthropic-native upstreams: the client's own body, not a translation.
 
-Only ``model`` (the route's), ``max_tokens`` (the clamp) and the model's persona (prepended to
+Only ``model`` (the route's), ``max_tokens`` (the clamp, and a thinking budget it no longer
+leaves room for), ``thinking`` (left out for a model without it) and the model's persona (prepended to
 ``system``) change; every other field the client sent (``context_management``, ``output_config``,
 server tools, ...) reaches the upstream as sent. Responses go back as the upstream wrote them,
 with the public model id and a fresh message id; each event is also read into canonical events,
@@ -75,6 +76,13 @@ class PassthroughProvider:
     def _body_for(self, request: ChatRequest, route: UpstreamRoute) -> Json:
         body = dict(self._body)
         body["max_tokens"] = request.max_tokens or body.get("max_tokens")
+        thinking = body.get("thinking")
+        if request.reasoning is None:  # the model has no thinking: dropped, as for other routes
+            body.pop("thinking", None)
+        elif isinstance(thinking, dict) and request.reasoning.budget_tokens is not None:
+            # the clamp's share of the cap (usage_limits._fit_budget): Anthropic refuses a budget
+            # of max_tokens or more
+            body["thinking"] = {**thinking, "budget_tokens": request.reasoning.budget_tokens}
         entry = next((m for m in self._models if route in m.routes), None)
         if entry is not None and entry.persona:
             body["system"] = _with_persona(body.get("system"), entry.persona)

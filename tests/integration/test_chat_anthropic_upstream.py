@@ -159,3 +159,29 @@ def test_streams_leave_the_upstream_connection_reusable(chat_world, upstream, pa
     asyncio.run(two_streams())
     ports = [r.port for r in upstream.received]
     assert len(ports) == 2 and ports[0] == ports[1], ports
+
+
+def test_a_thinking_budget_the_clamp_leaves_no_room_for_keeps_its_share(chat_world, upstream) -> None:
+    """Claude Code's 32000 with a 31999 budget, clamped to the Pro cap of 8192: Anthropic refuses a
+    budget of max_tokens or more, so the passed-through body carries the budget's share. A model
+    without thinking (kimi-k2) gets no ``thinking`` at all, as on every other route."""
+
+    async def go(model: str) -> None:
+        async with chat_http2() as http:
+            client = anthropic.AsyncAnthropic(
+                base_url="http://sluice.test", api_key=chat_world.pro.key, http_client=http
+            )
+            await client.messages.create(
+                model=model,
+                max_tokens=32000,
+                thinking={"type": "enabled", "budget_tokens": 31999},
+                messages=[{"role": "user", "content": "hi"}],
+            )
+
+    asyncio.run(go("kimi-k2.6"))
+    asyncio.run(go("kimi-k2"))
+
+    thinks, plain = upstream.received
+    assert thinks.body["max_tokens"] == 8192
+    assert thinks.body["thinking"] == {"type": "enabled", "budget_tokens": 8191}
+    assert "thinking" not in plain.body
