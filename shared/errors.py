@@ -96,9 +96,9 @@ class ModelNotFound(NotFound):
 
 
 class ModelRetired(NotFound):
-    """A deprecated model past its end-of-life date."""
+    """A deprecated model past its end-of-life date: ``model_not_found`` (404), as SPEC "Errors"
+    pairs them and OpenAI answers for a model it shut down, naming the replacement."""
 
-    status = 410
     code = "model_not_found"
 
     def __init__(self, model_id: str, eol: str, replacement: str | None) -> None:

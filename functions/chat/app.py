@@ -7,6 +7,7 @@ this ASGI app. The local stack serves the same app directly.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from shared.adapters.catalog_store import current_catalog
 from shared.catalog.service import find_model
 from shared.chat.from_anthropic import request_from_anthropic
+from shared.gateway.plan_gates import check_not_retired
 from shared.gateway.token_count import estimate_input_tokens
 from shared.http.app import create_app
 from shared.http.body import parse_model
@@ -39,7 +41,8 @@ async def count_tokens(request: Request) -> Response:
     await authenticate_chat(request, raw)
     admission = await enforce(request, "chat.public", stage="pre_auth")
     counted = parse_model(CountTokensRequest, parse_json_object(raw))
-    find_model(await asyncio.to_thread(current_catalog), counted.model)  # 404 for an unknown model
+    entry = find_model(await asyncio.to_thread(current_catalog), counted.model)  # 404 for an unknown model
+    check_not_retired(entry, dt.date.today())  # as /v1/messages answers it, naming the replacement
     tokens = estimate_input_tokens(request_from_anthropic(counted))
     return await with_limits(JSONResponse({"input_tokens": tokens, "estimate": True}), admission)
 

@@ -37,7 +37,7 @@ from shared.chat.canonical import (
     Usage,
     WireFormat,
 )
-from shared.chat.messages import check_parts, merge_consecutive
+from shared.chat.messages import check_parts, merge_consecutive, unique_tools
 from shared.chat.upstream import validate_upstream
 from shared.errors import InvalidRequest, UpstreamError
 from shared.wire import anthropic as wire
@@ -87,7 +87,7 @@ def request_from_anthropic(req: wire.MessagesRequest) -> ChatRequest:
         max_tokens=req.max_tokens,
         stop=tuple(req.stop_sequences or ()),
         sampling=Sampling(temperature=req.temperature, top_p=req.top_p, top_k=req.top_k),
-        tools=tuple(_tool(t) for t in req.tools or ()),
+        tools=unique_tools(_tool(t) for t in req.tools or ()),
         tool_choice=_tool_choice(tool_choice),
         parallel_tool_calls=_parallel(tool_choice),
         response_format=_response_format(req.output_config),

@@ -29,7 +29,7 @@ from shared.chat.canonical import (
     ToolResult,
     WireFormat,
 )
-from shared.chat.messages import check_parts
+from shared.chat.messages import check_parts, unique_tools
 from shared.errors import InvalidRequest
 from shared.wire import openai as wire
 from shared.wire.anthropic import RedactedThinkingBlock, ThinkingBlock
@@ -68,7 +68,7 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
             presence_penalty=req.presence_penalty,
             seed=req.seed,
         ),
-        tools=tuple(_tool(t) for t in req.tools or ()),
+        tools=unique_tools(_tool(t) for t in req.tools or ()),
         tool_choice=_tool_choice(req.tool_choice),
         parallel_tool_calls=req.parallel_tool_calls,
         response_format=_response_format(req.response_format),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from shared.chat.canonical import ALLOWED_PARTS, Message, Text
+from shared.chat.canonical import ALLOWED_PARTS, Message, ServerTool, Text, Tool
 from shared.errors import InvalidRequest
 
 
@@ -18,6 +18,20 @@ def check_parts(message: Message, param: str) -> None:
             raise InvalidRequest(
                 f"{param}: a {message.role} message cannot contain {kind} content.", param=f"{param}.{index}"
             )
+
+
+def unique_tools[T: Tool | ServerTool](tools: Iterable[T]) -> tuple[T, ...]:
+    """The tools, refused when two share a name: a call names its tool, and Anthropic (also as
+    an upstream of OpenAI-format requests) refuses the request."""
+    listed = tuple(tools)
+    seen: set[str] = set()
+    for index, tool in enumerate(listed):
+        if tool.name in seen:
+            raise InvalidRequest(
+                f"tools.{index}: tool names must be unique ({tool.name!r}).", param=f"tools.{index}"
+            )
+        seen.add(tool.name)
+    return listed
 
 
 def merge_consecutive(messages: Iterable[Message]) -> tuple[Message, ...]:

@@ -39,10 +39,14 @@ def uses_json_mode(request: ChatRequest) -> bool:
     return json_mode_field(request) is not None
 
 
-def check_model_allowed(entry: ModelEntry, plan: str, today: dt.date) -> None:
-    """Free keys may call ``auto`` and free-tier models; retired models name their replacement."""
+def check_not_retired(entry: ModelEntry, today: dt.date) -> None:
     if entry.retired(today):
         raise ModelRetired(entry.id, entry.eol_date.isoformat() if entry.eol_date else "", entry.replacement)
+
+
+def check_model_allowed(entry: ModelEntry, plan: str, today: dt.date) -> None:
+    """Free keys may call ``auto`` and free-tier models; retired models name their replacement."""
+    check_not_retired(entry, today)
     if plan != "pro" and entry.tier != "free":
         raise PermissionDenied(
             f"The model '{entry.id}' requires a Pro plan. Free keys may call 'auto' and the free models.",

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
+
+from shared.wire.strict import Number
 
 ImageMediaType = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
 
@@ -88,7 +100,7 @@ class ToolResultBlock(_Open):
         list[ResultBlock],
         BeforeValidator(_blocks_from_string, json_schema_input_type=str | list[ResultBlock]),
     ] = []
-    is_error: bool | None = None
+    is_error: StrictBool | None = None
     cache_control: CacheControlParam | None = None
 
 
@@ -125,10 +137,17 @@ class MessageParam(_Open):
     ]
 
 
+def _an_object_schema(value: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic takes only an object schema for a tool's input (a call's input is an object)."""
+    if value.get("type") != "object":
+        raise PydanticCustomError("object_schema", "Input should be a JSON schema of type 'object'")
+    return value
+
+
 class CustomTool(_Open):
-    name: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,128}$")]
     description: str | None = None
-    input_schema: dict[str, Any]
+    input_schema: Annotated[dict[str, Any], AfterValidator(_an_object_schema)]
     type: Literal["custom"] | None = None
     strict: bool | None = None
     cache_control: CacheControlParam | None = None
@@ -157,12 +176,12 @@ ToolParam = Annotated[
 class ToolChoiceParam(_Open):
     type: Literal["auto", "any", "tool", "none"]
     name: str | None = None
-    disable_parallel_tool_use: bool | None = None
+    disable_parallel_tool_use: StrictBool | None = None
 
 
 class ThinkingParam(_Open):
     type: Literal["enabled", "adaptive", "disabled", "between_tools"]
-    budget_tokens: Annotated[int | None, Field(ge=1024)] = None
+    budget_tokens: Annotated[int | None, Field(ge=1024), Number] = None
     display: Literal["summarized", "omitted"] | None = None
 
 
@@ -186,15 +205,15 @@ class MessagesRequest(_Open):
 
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[MessageParam], Field(min_length=1)]
-    max_tokens: Annotated[int, Field(ge=1)]
+    max_tokens: Annotated[int, Field(ge=1), Number]
     system: Annotated[
         list[TextBlock], BeforeValidator(_blocks_from_string, json_schema_input_type=str | list[TextBlock])
     ] = []
-    temperature: Annotated[float | None, Field(ge=0, le=1)] = None
-    top_p: Annotated[float | None, Field(ge=0, le=1)] = None
-    top_k: Annotated[int | None, Field(ge=0)] = None
+    temperature: Annotated[float | None, Field(ge=0, le=1), Number] = None
+    top_p: Annotated[float | None, Field(ge=0, le=1), Number] = None
+    top_k: Annotated[int | None, Field(ge=0), Number] = None
     stop_sequences: Annotated[list[str] | None, Field(max_length=4)] = None
-    stream: bool | None = None
+    stream: StrictBool | None = None
     metadata: MetadataParam | None = None
     tools: list[ToolParam] | None = None
     tool_choice: ToolChoiceParam | None = None
@@ -205,4 +224,4 @@ class MessagesRequest(_Open):
 class CountTokensRequest(MessagesRequest):
     """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
 
-    max_tokens: Annotated[int | None, Field(ge=1)] = None  # type: ignore[assignment]
+    max_tokens: Annotated[int | None, Field(ge=1), Number] = None  # type: ignore[assignment]

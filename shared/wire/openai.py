@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.wire import anthropic
 from shared.wire.anthropic import CacheControlParam
+from shared.wire.strict import Number
 
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 # The length limit sits inside the optional type: outside it, `"stop": null` made pydantic raise a
@@ -37,16 +38,6 @@ def _parts_from_string(value: Any) -> Any:
 
 def _list_from_string(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
-
-
-def _a_number(value: Any) -> Any:
-    """Numbers as JSON numbers: pydantic would read ``"2"`` or ``true`` as one (OpenAI refuses both)."""
-    if isinstance(value, str | bool):
-        raise PydanticCustomError("number_type", "Input should be a JSON number")
-    return value
-
-
-Number = BeforeValidator(_a_number)
 
 
 class TextPart(_Open):

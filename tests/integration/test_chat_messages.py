@@ -66,6 +66,24 @@ def test_count_tokens_is_an_estimate(chat_world) -> None:
     assert counted.input_tokens == 100
 
 
+@pytest.mark.parametrize("endpoint", ["create", "count_tokens"])
+def test_a_retired_model_is_not_found_naming_its_replacement(chat_world, endpoint: str) -> None:
+    """hrllm-v1 reached its end of life on 2026-06-30 (default catalog): 404, for counting too."""
+
+    async def go():
+        async with chat_http() as http:
+            messages = sdk(chat_world.pro.key, http).messages
+            asked = {"model": "hrllm-v1", "messages": [{"role": "user", "content": "hi"}]}
+            if endpoint == "create":
+                await messages.create(max_tokens=10, **asked)
+            else:
+                await messages.count_tokens(**asked)
+
+    with pytest.raises(anthropic.NotFoundError) as retired:
+        asyncio.run(go())
+    assert "retired on 2026-06-30. Use 'hrllm' instead." in retired.value.message
+
+
 def test_errors_are_in_anthropic_format(chat_world) -> None:
     async def go():
         async with chat_http() as http:

@@ -141,3 +141,9 @@ def test_param_is_the_clients_field_path(fields: dict[str, Any], param: str) -> 
     error = refused(**fields)
 
     assert error.param == param and error.message.startswith(f"{param}: ")
+
+
+def test_two_tools_of_one_name_are_refused() -> None:
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+
+    assert refused(tools=[weather, weather]).param == "tools.1"

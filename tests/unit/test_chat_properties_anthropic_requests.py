@@ -74,7 +74,7 @@ def conversation(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 custom_tool = fields(
-    {"name": ident, "input_schema": json_object},
+    {"name": ident, "input_schema": json_object.map(lambda schema: {**schema, "type": "object"})},
     description=text,
     cache_control=cache,
     strict=st.booleans(),
@@ -115,7 +115,9 @@ anthropic_request = fields(
     stop_sequences=st.lists(text, min_size=1, max_size=4),
     stream=st.booleans(),
     metadata=st.builds(lambda u: {"user_id": u}, text),
-    tools=st.lists(st.one_of(custom_tool, server_tool), min_size=1, max_size=3),
+    tools=st.lists(
+        st.one_of(custom_tool, server_tool), min_size=1, max_size=3, unique_by=lambda t: t["name"]
+    ),
     tool_choice=anthropic_tool_choice,
     thinking=thinking,
     output_config=output_config,

@@ -97,7 +97,7 @@ openai_request = fields(
     logprobs=st.booleans(),
     top_logprobs=st.integers(0, 20),
     response_format=openai_response_format,
-    tools=st.lists(openai_tool, min_size=1, max_size=3),
+    tools=st.lists(openai_tool, min_size=1, max_size=3, unique_by=lambda t: t["function"]["name"]),
     tool_choice=st.one_of(
         st.sampled_from(["none", "auto", "required"]),
         st.builds(lambda n: {"type": "function", "function": {"name": n}}, ident),
