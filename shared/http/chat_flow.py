@@ -18,7 +18,7 @@ from shared.adapters.catalog_store import cached_catalog, current_catalog
 from shared.auth.api_keys import Caller
 from shared.catalog.models import Catalog
 from shared.chat.canonical import ChatRequest, ChatResponse
-from shared.errors import SluiceError
+from shared.errors import RateLimited, SluiceError
 from shared.gateway import router
 from shared.gateway.accounting import Outcome, finish
 from shared.gateway.call import ChatCall, admit_call, needs_status_read, prepare, read_status
@@ -31,6 +31,7 @@ from shared.http.app import request_id
 from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
 from shared.http.context import source_ip
 from shared.http.json_response import UpstreamJSONResponse
+from shared.http.limits import enforce
 from shared.http.sse_response import SseResponse
 from shared.limits.buckets import LimitFacts
 from shared.providers.registry import provider_for
@@ -48,7 +49,29 @@ class ChatFormat:
 
 
 async def handle_chat(request: Request, fmt: ChatFormat) -> Response:
-    """The public chat endpoints: API-key auth, the ``chat.public`` limits."""
+    """The public chat endpoints: API-key auth, the ``chat.public`` limits.
+
+    The IP row applies before auth, to every request: one refused before its admission (body,
+    JSON, fields, plan, model, credits) is counted against its IP on the way out, as a failed key
+    is. Once the IP is over, the answer is the 429; otherwise the refusal, with the IP's
+    ``X-RateLimit-*`` headers."""
+    try:
+        return await _handle_chat(request, fmt)
+    except SluiceError as error:
+        if not isinstance(error, RateLimited) and not _counted(request):
+            await enforce(request, "chat.public", stage="pre_auth")
+        raise
+
+
+def _counted(request: Request) -> bool:
+    """Whether the IP row saw this request: its admission, or the failed key's count."""
+    call: ChatCall | None = getattr(request.state, "call", None)
+    return getattr(request.state, "admission", None) is not None or (
+        call is not None and call.admission is not None
+    )
+
+
+async def _handle_chat(request: Request, fmt: ChatFormat) -> Response:
     raw = await read_body(request)
     caller, catalog = await _caller_and_catalog(request, raw)
     data = parse_json_object(raw)

@@ -7,6 +7,7 @@ import asyncio
 import openai
 import pytest
 from chat_support import chat_http, queued_usage_events
+from openai.types.chat import ChatCompletionMessageParam
 
 
 def sdk(key: str, http) -> openai.AsyncOpenAI:
@@ -116,7 +117,7 @@ def test_a_deprecated_model_answers_with_deprecation_and_sunset(chat_world, stre
 
     async def headers_of(model: str):
         async with chat_http() as http:
-            messages = [{"role": "user", "content": "still there?"}]
+            messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "still there?"}]
             async with sdk(chat_world.pro.key, http).chat.completions.with_streaming_response.create(
                 model=model, messages=messages, stream=stream
             ) as raw:

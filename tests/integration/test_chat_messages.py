@@ -73,11 +73,11 @@ def test_a_retired_model_is_not_found_naming_its_replacement(chat_world, endpoin
     async def go():
         async with chat_http() as http:
             messages = sdk(chat_world.pro.key, http).messages
-            asked = {"model": "hrllm-v1", "messages": [{"role": "user", "content": "hi"}]}
+            hi: list[anthropic.types.MessageParam] = [{"role": "user", "content": "hi"}]
             if endpoint == "create":
-                await messages.create(max_tokens=10, **asked)
+                await messages.create(model="hrllm-v1", max_tokens=10, messages=hi)
             else:
-                await messages.count_tokens(**asked)
+                await messages.count_tokens(model="hrllm-v1", messages=hi)
 
     with pytest.raises(anthropic.NotFoundError) as retired:
         asyncio.run(go())
