@@ -79,6 +79,8 @@ def credits_grant(args: argparse.Namespace) -> None:
 
     if (args.amount is None) == (args.package is None):
         raise SystemExit("give either AMOUNT or --package NAME")
+    if args.package and args.expires_days is not None:
+        raise SystemExit("--expires-days is for an AMOUNT grant; a package expires after its own validity")
     now = dt.datetime.now(dt.UTC)
     source: LotSource = "package" if args.package else "admin"
     if args.package:
@@ -86,7 +88,7 @@ def credits_grant(args: argparse.Namespace) -> None:
         amount, expires = package.credits, package_expiry(package, now)
     else:
         amount = args.amount
-        expires = now + dt.timedelta(days=args.expires_days) if args.expires_days else None
+        expires = now + dt.timedelta(days=args.expires_days) if args.expires_days is not None else None
     reference = args.reference or "admin-" + secrets.token_hex(6)
     granted = grant_credits(args.account_id, amount, source=source, reference=reference, expires_at=expires)
     print(f"{'granted' if granted else 'already granted'} ({reference}); balance {balance(args.account_id)}")
@@ -113,6 +115,22 @@ def catalog_list(args: argparse.Namespace) -> None:
     for m in read_catalog().models:
         eol = f" EOL {m.eol_date}" if m.eol_date else ""
         print(f"{m.id:20} {m.tier:4} {m.status}{eol} cost={m.credit_cost} routes={len(m.routes)}")
+
+
+def _positive_days(text: str) -> int:
+    """``--expires-days``: a whole number of days, at least 1 (0 would be a lot that never expires)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 1 (got {days}); leave --expires-days out for credits that never expire"
+        )
+    latest = (dt.datetime(9999, 12, 30, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)).days
+    if days > latest:
+        raise argparse.ArgumentTypeError(f"must be at most {latest:,} (an expiry before the year 10000)")
+    return days
 
 
 def register(sub: Any) -> None:
@@ -151,7 +169,12 @@ def register(sub: Any) -> None:
     p.add_argument("account_id")
     p.add_argument("amount", type=int, nargs="?", help="credits (or --package)")
     p.add_argument("--package", help="grant a package from shared/credits/packages.json (its expiry too)")
-    p.add_argument("--expires-days", type=int)
+    p.add_argument(
+        "--expires-days",
+        type=_positive_days,
+        metavar="DAYS",
+        help="the lot expires DAYS days from now (>= 1)",
+    )
     p.add_argument("--reference", help="idempotency reference (a grant with the same one is applied once)")
     p.set_defaults(run=credits_grant)
 

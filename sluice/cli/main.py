@@ -1,15 +1,12 @@
-"""``sluice``: operate a Sluice deployment (accounts, plans, keys, credits, catalog, usage)."""
+"""``sluice``: operate a Sluice deployment (accounts, keys, credits, catalog, usage; local schedules)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from sluice.cli import commands
-from sluice.cli.target import use_local, use_stack
-
-LOCAL_ENV = Path(".sluice/local.env")
+from sluice.cli import commands, schedules
+from sluice.cli.target import LOCAL_ENV, use_local, use_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--env", action="store_true", help="use SLUICE_*_TABLE from the environment")
     sub = parser.add_subparsers(dest="area", required=True)
     commands.register(sub)
+    schedules.register(sub)
     return parser
 
 
@@ -27,14 +25,13 @@ def _select_target(args: argparse.Namespace) -> None:
     if args.stack:
         use_stack(args.stack)
     elif args.local or (not args.env and LOCAL_ENV.exists()):
-        if not LOCAL_ENV.exists():
-            raise SystemExit(f"{LOCAL_ENV} not found: start the local stack with `make dev` first")
-        use_local(LOCAL_ENV)
+        use_local(LOCAL_ENV)  # exits, naming the file, when there is no local stack
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _select_target(args)
+    if getattr(args, "needs_tables", True):  # `schedules` talks to the local stack over HTTP
+        _select_target(args)
     from shared.errors import SluiceError
 
     try:

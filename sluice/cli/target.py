@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+LOCAL_ENV = Path(".sluice/local.env")  # written by the local stack (``make dev``) where it runs
+
 OUTPUT_TO_ENV = {
     "KeysTableName": "SLUICE_KEYS_TABLE",
     "AccountsTableName": "SLUICE_ACCOUNTS_TABLE",
@@ -22,11 +24,17 @@ OUTPUT_TO_ENV = {
 }
 
 
+def local_values(env_file: Path) -> dict[str, str]:
+    """``SLUICE_BASE_URL``, ``SLUICE_API_KEY`` and ``SLUICE_AWS_ENDPOINT_URL`` of the local stack."""
+    if not env_file.exists():
+        raise SystemExit(f"{env_file} not found: start the local stack with `make dev` first")
+    lines = env_file.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
 def use_local(env_file: Path) -> None:
     """Point boto3 at the local stack's moto server and its tables (named from template.yaml)."""
-    values = dict(
-        line.split("=", 1) for line in env_file.read_text(encoding="utf-8").splitlines() if "=" in line
-    )
+    values = local_values(env_file)
     from sluice.local.resources import LocalResources
     from sluice.local.stack import LOCAL_AWS_ENV
     from sluice.local.template import parse_template

@@ -2,7 +2,8 @@
 
 Environment: ``SLUICE_LOCAL_STATE`` (a directory: keep state across restarts),
 ``SLUICE_CATALOG_FILE`` (load this catalog instead of the default), ``SLUICE_SIM_TOKEN_RATE``
-(simulator tokens per second). Ctrl-C or SIGTERM stops every process it started.
+(simulator tokens per second), ``SLUICE_RATE_LIMIT_PRESET`` (the ``RateLimitPreset`` template
+parameter: ``endpoint`` or ``credit_balance``). Ctrl-C or SIGTERM stops every process it started.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from sluice.local.stack import LocalStack, StackOptions, stop_on_sigterm
+from sluice.local.stack import RATE_LIMIT_PRESETS, LocalStack, StackOptions, stop_on_sigterm
 
 
 def _options(argv: list[str] | None) -> StackOptions:
@@ -25,6 +26,12 @@ def _options(argv: list[str] | None) -> StackOptions:
     parser.add_argument(
         "--token-rate", type=float, default=float(os.environ.get("SLUICE_SIM_TOKEN_RATE", "50"))
     )
+    parser.add_argument(
+        "--rate-limit-preset",
+        choices=RATE_LIMIT_PRESETS,
+        default=os.environ.get("SLUICE_RATE_LIMIT_PRESET") or None,
+        help="the RateLimitPreset template parameter (default: the template's, endpoint)",
+    )
     parser.add_argument("--env-file", default=".sluice/local.env")
     parser.add_argument(
         "--no-schedules", action="store_true", help="do not run rate() schedules on their own"
@@ -33,6 +40,8 @@ def _options(argv: list[str] | None) -> StackOptions:
         "--aws-endpoint", default=None, help="use this running embedded AWS (moto) instead of starting one"
     )
     args = parser.parse_args(argv)
+    if args.rate_limit_preset not in (None, *RATE_LIMIT_PRESETS):  # a default from the environment
+        parser.error(f"SLUICE_RATE_LIMIT_PRESET must be one of {', '.join(RATE_LIMIT_PRESETS)}")
     return StackOptions(
         host=args.host,
         port=args.port,
@@ -42,6 +51,7 @@ def _options(argv: list[str] | None) -> StackOptions:
         env_file=Path(args.env_file),
         run_schedules=not args.no_schedules,
         aws_endpoint=args.aws_endpoint,
+        rate_limit_preset=args.rate_limit_preset,
     )
 
 

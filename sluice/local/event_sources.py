@@ -150,6 +150,10 @@ class ScheduleRunner:
     def run_now(self) -> Any:
         return self.pool.invoke_blocking(schedule_event(self.schedule))
 
+    async def invoke(self) -> Any:
+        """``run_now`` from an event loop: the local gateway's ``POST /__local/schedules/{name}``."""
+        return await self.pool.invoke(schedule_event(self.schedule))
+
     def run(self) -> None:
         interval = rate_seconds(self.schedule.expression)
         if interval is None or not self.schedule.enabled:

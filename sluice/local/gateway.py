@@ -6,6 +6,8 @@
   ``x-amzn-request-context``; responses stream chunk by chunk.
 - Unknown paths answer 404 and wrong methods 405, as JSON in the endpoint's error format.
 - ``GET /openapi.json`` answers the generated OpenAPI document (``sluice.openapi``).
+- ``/__local/...`` are the local stack's own control routes (``sluice.local.control``: run a
+  schedule on demand), never part of template.yaml's API.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sluice.local.control import PREFIX as CONTROL_PREFIX
 from sluice.local.lambda_runtime import InstancePool, load_attribute
 from sluice.local.template import ApiRoute, LocalTemplate
 
@@ -47,11 +50,16 @@ def _error(status: int, code: str, message: str, path: str) -> tuple[int, bytes]
 
 class LocalGateway:
     def __init__(
-        self, template: LocalTemplate, stage: str = "local", authorizer: Authorizer | None = None
+        self,
+        template: LocalTemplate,
+        stage: str = "local",
+        authorizer: Authorizer | None = None,
+        control: ASGIApp | None = None,
     ) -> None:
         self.template = template
         self.stage = stage
         self.authorizer = authorizer
+        self.control = control
         self._routes = [(route.pattern(), route) for route in template.routes]
         self._pools: dict[str, InstancePool] = {}
         self._asgi_apps: dict[str, ASGIApp] = {}
@@ -77,6 +85,9 @@ class LocalGateway:
         path, method = scope["path"], scope["method"]
         if path == OPENAPI_PATH and method == "GET":
             await self._send_openapi(send)
+            return
+        if path.startswith(CONTROL_PREFIX) and self.control is not None:
+            await self.control(scope, receive, send)
             return
         match, allowed = self._match(path, method)
         if match is None and method == "OPTIONS" and allowed:

@@ -18,6 +18,7 @@ from sluice.local.resources import REGION, LocalResources
 from sluice.local.template import LocalTemplate, parse_template
 
 STOP_WAIT_S = 5.0  # how long stop() lets a poll or scheduled run in hand finish
+RATE_LIMIT_PRESETS = ("endpoint", "credit_balance")  # template.yaml's RateLimitPreset AllowedValues
 
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -61,6 +62,14 @@ class StackOptions:
     env_file: Path = Path(".sluice/local.env")
     run_schedules: bool = True
     aws_endpoint: str | None = None  # share an already running embedded AWS (several stack processes)
+    rate_limit_preset: str | None = None  # the RateLimitPreset parameter; None: the template's default
+
+    def template_parameters(self, upstream_base_url: str) -> dict[str, str]:
+        """The template parameters the local stack sets (the others keep their defaults)."""
+        parameters = {"Stage": "local", "UpstreamBaseUrl": upstream_base_url}
+        if self.rate_limit_preset is not None:
+            parameters["RateLimitPreset"] = self.rate_limit_preset
+        return parameters
 
 
 @dataclass
@@ -99,7 +108,7 @@ class LocalStack:
         )
         os.environ.update({**LOCAL_AWS_ENV, **_aws_endpoints(self.moto.endpoint, sim_port)})
         self.resources = LocalResources(
-            self.template, parameters={"Stage": "local", "UpstreamBaseUrl": f"http://127.0.0.1:{sim_port}/v1"}
+            self.template, parameters=self.options.template_parameters(f"http://127.0.0.1:{sim_port}/v1")
         )
         import boto3
 
@@ -156,7 +165,11 @@ class LocalStack:
             from sluice.local.auth import local_authorizer
 
             authorizer = local_authorizer
-        self.gateway = LocalGateway(self.template, authorizer=authorizer)
+        from sluice.local.control import LocalControl
+
+        self.gateway = LocalGateway(
+            self.template, authorizer=authorizer, control=LocalControl(self.schedules)
+        )
         return self.gateway
 
     def save_state(self) -> int:

@@ -1,9 +1,14 @@
 """`make dev`'s stack end to end: a chat request is reserved, reported through the usage queue,
-settled by the usage consumer and shown by GET /api/user/credits; a signed payment adds a package."""
+settled by the usage consumer and shown by GET /api/user/credits; a signed payment adds a package;
+`sluice --local schedules run` runs the credit-expiry schedule on demand from outside the stack."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import time
 
 import httpx
@@ -73,3 +78,46 @@ def test_a_signed_payment_grants_a_package_once(local_stack) -> None:
     assert first.status_code == 200 and first.json()["duplicate"] is False
     assert replay.status_code == 200 and replay.json()["duplicate"] is True
     assert credits(local_stack)["balance"] == before + 500
+
+
+def sluice(stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sluice <args>` where the stack's .sluice/local.env is, as a developer runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "sluice.cli.main", *args],
+        cwd=stack.env_file.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_credit_expiry_schedule_runs_on_demand_through_the_cli(stack_aws) -> None:
+    from shared.adapters import ledger_store
+    from shared.credits.ledger import balance, grant_credits
+
+    # Given an account with a lot past its expiry and one that never expires (the stack runs no
+    # schedules on its own in these tests: --no-schedules)
+    account = f"acct_expiry_{time.time_ns()}"
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    grant_credits(account, 7, source="admin", reference=f"{account}-due", expires_at=past)
+    grant_credits(account, 5, source="admin", reference=f"{account}-kept", expires_at=None)
+    assert balance(account) == 12
+
+    # When the developer asks for an unknown schedule, then for the credit job by name
+    unknown = sluice(stack_aws, "--local", "schedules", "run", "credit-expiry")
+    listed = sluice(stack_aws, "--local", "schedules", "list")
+    ran = sluice(stack_aws, "--local", "schedules", "run", "CreditExpiryFunction.Every5Minutes")
+
+    # Then the unknown name is refused with the names, and the job ran once, inside the stack
+    assert unknown.returncode != 0 and "CreditExpiryFunction.Every5Minutes" in unknown.stderr
+    assert listed.returncode == 0 and "CreditExpiryFunction.Every5Minutes" in listed.stdout
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    summary = json.loads(ran.stdout)
+    assert summary["schedule"] == "CreditExpiryFunction.Every5Minutes"
+    assert summary["result"]["credits_expired"] >= 7 and summary["result"]["lots_expired"] >= 1
+    assert balance(account) == 5, "the due lot expired; the other stays"
+    [kept] = list(ledger_store.iter_lots(account, live_only=True))
+    assert kept.remaining == 5 and kept.expiry is None

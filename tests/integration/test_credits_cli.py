@@ -44,3 +44,31 @@ def test_usage_show_prints_the_credit_report(aws, capsys) -> None:
 
     report = json.loads(capsys.readouterr().out)
     assert report["balance"] == 42 and report["usage"]["requests"] == 0
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "1.5", "forever", "99999999"])
+def test_credits_grant_refuses_expires_days_that_are_not_a_positive_whole_number(aws, capsys, days) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--env", "credits", "grant", "acct_cli", "5", "--expires-days", days])
+
+    assert exited.value.code == 2, "an argparse usage error"
+    assert "argument --expires-days" in capsys.readouterr().err
+    assert balance("acct_cli") == 0 and list(ledger_store.iter_lots("acct_cli")) == [], "nothing granted"
+
+
+@pytest.mark.parametrize("days", [1, 90, 36_500])
+def test_credits_grant_with_expires_days_makes_a_lot_that_expires_that_many_days_from_now(aws, days) -> None:
+    import datetime as dt
+
+    assert main(["--env", "credits", "grant", "acct_cli", "5", "--expires-days", str(days)]) == 0
+
+    (lot,) = list(ledger_store.iter_lots("acct_cli"))
+    assert lot.source == "admin" and lot.expiry is not None
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+    assert abs((dt.datetime.fromisoformat(str(lot.expiry)) - expected).total_seconds()) < 60
+
+
+def test_credits_grant_of_a_package_refuses_expires_days(aws) -> None:
+    with pytest.raises(SystemExit, match="package expires after its own validity"):
+        main(["--env", "credits", "grant", "acct_cli", "--package", "starter", "--expires-days", "3"])
+    assert balance("acct_cli") == 0
