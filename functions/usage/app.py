@@ -15,7 +15,6 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
 from shared.observability import get_logger
-from shared.tools.run_log import record_tool_run
 from shared.usage.events import UsageEvent
 from shared.usage.service import apply_usage_event
 
@@ -28,11 +27,9 @@ processor = BatchProcessor(event_type=EventType.SQS, model=UsageRecord)
 
 
 def record_handler(record: UsageRecord) -> str:
-    """One usage event: recorded once, then settled or released."""
+    """One usage event: recorded once (a tool run's log entry too), then settled or released."""
     event = record.body
     applied = apply_usage_event(event)
-    if event.tool_id is not None:  # tool proxy runs are also logged per tool (docs/DASHBOARD.md)
-        record_tool_run(event)
     get_logger().debug("usage applied", extra={"request_id": event.request_id, "applied": applied})
     return applied
 

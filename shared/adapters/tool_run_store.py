@@ -13,9 +13,16 @@ def _table() -> str:
     return get_settings().usage_table
 
 
-def put_run(record: dict[str, Any]) -> None:
-    """Idempotent: a redelivered usage event writes the same item again."""
-    dynamodb().put_item(TableName=_table(), Item=to_item(record))
+def put_run(record: dict[str, Any]) -> bool:
+    """Write the run once; False if it is already there (a redelivered or re-sent usage event)."""
+    client = dynamodb()
+    try:
+        client.put_item(
+            TableName=_table(), Item=to_item(record), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def query_runs(pk: str, limit: int, after_sk: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -21,10 +21,12 @@ from shared.dashboard.default_key import default_caller
 from shared.dashboard.paging import decode_cursor, encode_cursor
 from shared.errors import InvalidRequest, NotFound, PermissionDenied, ServiceUnavailable, SluiceError
 from shared.gateway.plan_gates import check_model_allowed
+from shared.gateway.routing import Needs, select_models
 from shared.observability import get_logger
 
 RUN_TTL = dt.timedelta(days=90)
 CURSOR_PREFIX = "RUNS#"
+TOOL_CALLS = Needs(tools=True, json_mode=False, vision=False, thinking=False, input_tokens=0)
 
 
 class RunEnded(SluiceError):
@@ -43,10 +45,11 @@ def _now() -> dt.datetime:
 def _check_request(account: Account, body: CreateRun) -> tuple[str, ...]:
     """The model and tools are usable by the default key's plan; returns the tool ids, deduplicated."""
     caller = default_caller(account)
-    entry = current_catalog().get(body.model)
+    catalog, today = current_catalog(), dt.date.today()
+    entry = catalog.get(body.model)
     if entry is None:
         raise InvalidRequest(f"The model '{body.model}' does not exist.", param="model")
-    check_model_allowed(entry, caller.plan, dt.date.today())
+    check_model_allowed(entry, caller.plan, today)
     tool_ids = tuple(dict.fromkeys(body.tool_ids))
     if tool_ids and caller.plan != "pro":
         raise PermissionDenied(
@@ -54,6 +57,10 @@ def _check_request(account: Account, body: CreateRun) -> tuple[str, ...]:
             "calling is a Pro feature.",
             param="tool_ids",
         )
+    if tool_ids:
+        # Every step offers the tools as functions: the chat core's own capability check, at once
+        # rather than at step 1 ("The model 'hrllm' does not support tools.", param "model").
+        select_models(catalog, body.model, caller.plan, TOOL_CALLS, today)
     for tool_id in tool_ids:
         if tool_store.get_tool(account.account_id, tool_id) is None:
             raise InvalidRequest(f"No tool {tool_id} in this account.", param="tool_ids")

@@ -16,6 +16,7 @@ from shared.keys.service import now_iso
 from shared.playground.limits import check_system_prompt
 from shared.playground.models import SESSION_ID_PATTERN, Session, StoredMessage
 from shared.playground.wire import CreateSession
+from shared.tools.service import check_model
 
 TITLE_CHARS = 60
 
@@ -60,7 +61,9 @@ def exchange_messages(
 
 
 def create_session(account_id: str, body: CreateSession, plan: str) -> Session:
+    """A new, empty session; its model is checked as a tool's is (known, not retired, on the plan)."""
     check_system_prompt(body.system_prompt, plan)
+    check_model(body.model, plan)
     now = now_iso()
     session = Session(
         session_id=_new_session_id(),

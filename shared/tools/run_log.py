@@ -1,8 +1,9 @@
 """The tool-run log: who ran which tool, on which model, tokens, latency and outcome.
 
 Written by the usage consumer from the usage event of every tool proxy request (so a run is
-logged once its outcome is known, streamed or not, and redeliveries write the same item), read by
-``GET /api/tools/{tool_id}/runs``. It holds ids, counts and outcomes, never prompt or answer text.
+logged once its outcome is known, streamed or not, and a redelivered event writes and logs
+nothing), read by ``GET /api/tools/{tool_id}/runs``. It holds ids, counts and outcomes, never
+prompt or answer text.
 """
 
 from __future__ import annotations
@@ -53,15 +54,20 @@ def run_record(event: UsageEvent) -> dict[str, Any]:
     }
 
 
-def record_tool_run(event: UsageEvent) -> None:
-    """Log one run (the usage consumer calls this for events that carry a tool id)."""
+def record_tool_run(event: UsageEvent) -> bool:
+    """Log one run, once: the item and one log line; False (neither) for a redelivered event.
+
+    The usage consumer calls this (``apply_usage_event``) for events that carry a tool id.
+    """
     record = run_record(event)
-    tool_run_store.put_run(record)
+    if not tool_run_store.put_run(record):
+        return False
     get_logger().info(
         "tool run",
         extra={k: record[k] for k in ("account_id", "tool_id", "request_id", "routed_model", "outcome")}
         | {"tokens": event.input_tokens + event.output_tokens, "latency_ms": event.latency_ms},
     )
+    return True
 
 
 def _view(item: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def apply_usage_event(event: UsageEvent) -> Applied:
     """
     record_usage(event)
     if event.tool_id is not None:
-        record_tool_run(event)  # the tool's run log (same item on a redelivery)
+        record_tool_run(event)  # the tool's run log: item and log line once (nothing on a redelivery)
     if event.charged:
         settled = ledger.settle(event.account_id, event.request_id, charge=event.credits)
         return "settled" if settled else "unchanged"

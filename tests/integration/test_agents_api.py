@@ -121,6 +121,20 @@ def test_tools_need_a_pro_plan_but_a_free_user_may_run_without_tools() -> None:
     assert status == 201 and run["model"] == "auto" and run["tool_ids"] == []
 
 
+def test_tools_on_a_model_that_cannot_call_them_are_refused_at_creation(chat_world, bob) -> None:
+    _, tool = bob
+    sqs = boto3.client("sqs", region_name="us-east-1")
+
+    status, _, body = agents("create_run", sub=BOB, body={**GOAL, "model": "hrllm", "tool_ids": [tool]})
+
+    assert (status, body["error"]["code"], body["error"]["param"]) == (400, "invalid_request", "model")
+    assert body["error"]["message"] == "The model 'hrllm' does not support tools."
+    assert "Messages" not in sqs.receive_message(QueueUrl=chat_world.aws.names["AgentRunsQueue"])
+    assert agents("list_runs", sub=BOB)[2]["data"] == [], "no run stored"
+    status, _, run = agents("create_run", sub=BOB, body={**GOAL, "model": "hrllm"})
+    assert status == 201 and run["model"] == "hrllm", "without tools the model is fine"
+
+
 def test_a_run_needs_a_key_on_v1_and_a_default_key_on_the_dashboard() -> None:
     status, _, body = with_key("create_run", None, body=GOAL)
     assert status == 401 and body["error"]["code"] == "invalid_api_key"

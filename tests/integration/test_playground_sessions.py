@@ -18,6 +18,7 @@ from dashboard_support import (
     playground,
     playground_token,
     preload,
+    tools,
 )
 
 from shared.accounts.models import Plan
@@ -81,6 +82,38 @@ def test_sessions_and_history_page_with_limit_and_cursor() -> None:
         if not page.json()["has_more"]:
             break
     assert seen == ["question 0", "answer 0", "question 1", "answer 1", "question 2", "answer 2"]
+
+
+@pytest.mark.parametrize(
+    ("plan", "model", "status", "code"),
+    [
+        ("pro", "nope", None, None),  # whatever a tool's install answers for an unknown model
+        ("pro", "hrllm-v1", None, "model_not_found"),  # retired: names its replacement
+        ("free", "qwen3", 403, "permission_denied"),  # a Pro model
+    ],
+)
+def test_a_session_refuses_a_model_as_a_tool_does(plan: Plan, model: str, status, code) -> None:
+    make_user(ADA, plan)
+    token = playground_token(ADA)
+
+    refused = playground("create_session", token=token, body={"title": "t", "model": model})
+    as_tool = tools(
+        "install_custom_tool", sub=ADA, body={"tool": {"name": "x", "system_prompt": "y", "model": model}}
+    )
+
+    assert 400 <= refused.status_code < 500 and refused.status_code == (status or as_tool.status_code)
+    assert refused.json()["error"] == as_tool.json()["error"], "the same refusal as a tool's"
+    assert refused.json()["error"]["param"] == "model" and refused.json()["error"]["code"] == (
+        code or as_tool.json()["error"]["code"]
+    )
+    assert playground("list_sessions", token=token).json()["data"] == [], "nothing stored"
+
+
+@pytest.mark.parametrize(("plan", "model"), [("free", "auto"), ("free", "hrllm"), ("pro", "qwen3")])
+def test_a_session_takes_a_model_the_plan_may_call(plan: Plan, model: str) -> None:
+    make_user(ADA, plan)
+
+    assert new_session(playground_token(ADA), model=model)["model"] == model
 
 
 def test_bad_paging_parameters_are_400() -> None:

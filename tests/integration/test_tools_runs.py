@@ -130,17 +130,22 @@ def test_tool_input_over_the_plan_message_limit_is_400_and_not_charged(chat_worl
     assert user.account.balance() == 100 and queued_usage_events(chat_world.usage_queue) == []
 
 
-def test_runs_are_logged_by_the_usage_consumer_without_prompt_text(chat_world) -> None:
+def test_runs_are_logged_by_the_usage_consumer_without_prompt_text(chat_world, caplog) -> None:
     from functions.usage.app import handler as usage_handler
 
     make_user(ADA, "free")
     tool = install()
     assert run(tool["id"], text="Secret plans for the launch").status_code == 200
     assert run(tool["id"], stream=True, text="More secret plans").status_code == 200
-    batch = sqs_event("usage", "tool_run_usage_batch", queued_usage_events(chat_world.usage_queue))
+    events = queued_usage_events(chat_world.usage_queue)
+    batch = sqs_event("usage", "tool_run_usage_batch", events)
+    caplog.set_level("INFO")
 
     assert usage_handler(batch, FakeContext()) == {"batchItemFailures": []}
     assert usage_handler(batch, FakeContext()) == {"batchItemFailures": []}, "redelivery"
+
+    logged = [r.__dict__.get("request_id") for r in caplog.records if r.getMessage() == "tool run"]
+    assert sorted(logged) == sorted(e["request_id"] for e in events), "one log line per run, ever"
 
     response = tools("tool_runs", sub=ADA, path_params={"tool_id": tool["id"]}, query={"limit": "20"})
     assert response.status_code == 200
