@@ -1,4 +1,8 @@
-"""API key records in the keys table, keyed by sha256 of the raw key."""
+"""API key records in the keys table, keyed by sha256 of the raw key.
+
+The account's count of active keys is the attribute ``active_keys`` of its item in the accounts
+table. Creating and revoking a key change it in the same transaction as the key (docs/AUTH.md).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from shared.adapters.aws import dynamodb
 from shared.adapters.items import from_item, to_item
+from shared.adapters.transactions import transact
 from shared.keys.models import ApiKeyRecord
 from shared.settings import get_settings
 
@@ -14,12 +19,98 @@ def _table() -> str:
     return get_settings().keys_table
 
 
-def put_key(record: ApiKeyRecord) -> None:
-    dynamodb().put_item(
-        TableName=_table(),
-        Item=to_item(record.model_dump()),
-        ConditionExpression="attribute_not_exists(key_hash)",
+def _account(account_id: str) -> dict[str, Any]:
+    return {"account_id": {"S": account_id}}
+
+
+def put_key_counted(record: ApiKeyRecord, cap: int) -> list[str] | None:
+    """Write a new active key and add one to its account's ``active_keys``, only while that is
+    below ``cap``: None when committed, else the transaction's codes (key, counter). The counter's
+    condition fails when it is at the cap, and also when it is missing (not initialised yet)."""
+    return transact(
+        [
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": to_item(record.model_dump()),
+                    "ConditionExpression": "attribute_not_exists(key_hash)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": get_settings().accounts_table,
+                    "Key": _account(record.account_id),
+                    "UpdateExpression": "SET active_keys = active_keys + :one",
+                    "ConditionExpression": "active_keys < :cap",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":cap": {"N": str(cap)}},
+                }
+            },
+        ]
     )
+
+
+def revoke_key_counted(record: ApiKeyRecord, at: str) -> list[str] | None:
+    """Revoke a key that is still active and take one from its account's ``active_keys``, in one
+    transaction: None when committed, else the codes (key: already revoked or gone; counter:
+    missing). A key that was already revoked frees nothing."""
+    return transact(
+        [
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": {"key_hash": {"S": record.key_hash}},
+                    "UpdateExpression": "SET #s = :revoked, revoked_at = :t",
+                    "ConditionExpression": "attribute_exists(key_hash) AND #s = :active",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {
+                        ":revoked": {"S": "revoked"},
+                        ":active": {"S": "active"},
+                        ":t": {"S": at},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": get_settings().accounts_table,
+                    "Key": _account(record.account_id),
+                    "UpdateExpression": "SET active_keys = active_keys - :one",
+                    "ConditionExpression": "attribute_exists(active_keys)",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
+    )
+
+
+def active_key_count(account_id: str) -> int | None:
+    """The account's ``active_keys`` (a consistent read); None when it has none yet."""
+    item = (
+        dynamodb()
+        .get_item(
+            TableName=get_settings().accounts_table,
+            Key=_account(account_id),
+            ConsistentRead=True,
+            ProjectionExpression="account_id, active_keys",
+        )
+        .get("Item")
+    )
+    return int(item["active_keys"]["N"]) if item and "active_keys" in item else None
+
+
+def initialise_active_keys(account_id: str, count: int) -> bool:
+    """Set ``active_keys`` to ``count`` unless it is set already (of two initialisations, one
+    wins). True when the account now has the counter, False when the account does not exist."""
+    try:
+        dynamodb().update_item(
+            TableName=get_settings().accounts_table,
+            Key=_account(account_id),
+            UpdateExpression="SET active_keys = :n",
+            ConditionExpression="attribute_exists(account_id) AND attribute_not_exists(active_keys)",
+            ExpressionAttributeValues={":n": {"N": str(count)}},
+        )
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        return active_key_count(account_id) is not None
+    return True
 
 
 def get_key_by_hash(digest: str) -> ApiKeyRecord | None:

@@ -1,4 +1,10 @@
-"""Issuing, listing and revoking keys. The raw key is returned once and never kept."""
+"""Issuing, listing and revoking keys. The raw key is returned once and never kept.
+
+The active-key cap is exact under any concurrency: a key is created, or revoked, in one
+transaction with the account's ``active_keys`` counter (shared/adapters/key_store.py), the create
+conditional on the counter being below the cap. An account from before the counter gets it on
+its first create or revoke, counted from its keys (docs/AUTH.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass
 
 from shared.accounts.models import Plan
 from shared.adapters import account_store, key_store
+from shared.adapters.transactions import TransactionConflict
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.keys.models import ApiKeyRecord
 from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
@@ -16,6 +23,8 @@ from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
+ATTEMPTS = 5  # transactions a create or revoke tries (a missing counter costs one)
+FAILED = "ConditionalCheckFailed"
 
 
 def max_active_keys() -> int:
@@ -45,9 +54,6 @@ def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> Is
             "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
         )
     active = [k for k in key_store.list_account_keys(account_id) if k.status == "active"]
-    limit = max_active_keys()
-    if len(active) >= limit:
-        raise PermissionDenied(f"An account may hold at most {limit} active keys; revoke one first.")
     raw = new_raw_key(get_settings().key_prefix)
     record = ApiKeyRecord(
         key_id="key_" + secrets.token_hex(8),
@@ -59,10 +65,39 @@ def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> Is
         name=name,
         created_at=now_iso(),
     )
-    key_store.put_key(record)
+    _put_counted(record, max_active_keys())
     if account.default_key_id is None or account.default_key_id not in {k.key_id for k in active}:
         account_store.update_account(account_id, default_key_id=record.key_id)
     return IssuedKey(raw_key=raw, record=record)
+
+
+def _put_counted(record: ApiKeyRecord, limit: int) -> None:
+    """Write the key with the counter's increment, or 403 when the account holds ``limit``."""
+    for _ in range(ATTEMPTS):
+        codes = key_store.put_key_counted(record, limit)
+        if codes is None:
+            return
+        if codes[0] == FAILED:  # a key with this hash exists: 256 random bits never collide
+            raise RuntimeError("a new key's hash is already stored")
+        count = key_store.active_key_count(record.account_id)
+        if count is None:
+            if not initialise_counter(record.account_id):
+                raise NotFound(f"Account {record.account_id} does not exist.")
+        elif count >= limit:
+            raise PermissionDenied(f"An account may hold at most {limit} active keys; revoke one first.")
+        # else a key was revoked since the transaction was refused: try again
+    raise TransactionConflict(f"creating a key for {record.account_id} kept being refused")
+
+
+def initialise_counter(account_id: str) -> bool:
+    """Give an account from before the counter its ``active_keys``, counted from its keys.
+
+    Conditional on the counter being absent, so of two initialisations one wins; and nothing can
+    change a key's state meanwhile, since every create and revoke needs the counter to exist.
+    False when the account does not exist.
+    """
+    active = sum(1 for k in key_store.list_account_keys(account_id) if k.status == "active")
+    return key_store.initialise_active_keys(account_id, active)
 
 
 def find_account_key(account_id: str, key_id: str) -> ApiKeyRecord:
@@ -78,7 +113,7 @@ def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
     record = find_account_key(account_id, key_id)
     revoked_at = record.revoked_at or now_iso()
     if record.status != "revoked":
-        key_store.set_key_status(record.key_hash, "revoked", revoked_at)
+        _revoke_counted(record, revoked_at)
     account = account_store.get_account(account_id)
     if account is not None and account.default_key_id == key_id:
         others = [
@@ -87,6 +122,18 @@ def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
         successor = max(others, key=lambda k: k.created_at).key_id if others else None
         account_store.replace_default_key(account_id, key_id, successor)
     return record.model_copy(update={"status": "revoked", "revoked_at": revoked_at})
+
+
+def _revoke_counted(record: ApiKeyRecord, at: str) -> None:
+    """Revoke the key and free its slot once: a key already revoked (by a racing revoke) frees none."""
+    for _ in range(ATTEMPTS):
+        codes = key_store.revoke_key_counted(record, at)
+        if codes is None or codes[0] == FAILED:
+            return
+        if not initialise_counter(record.account_id):  # no account item: there is no counter to keep
+            key_store.set_key_status(record.key_hash, "revoked", at)
+            return
+    raise TransactionConflict(f"revoking {record.key_id} kept being refused")
 
 
 def set_default_key(account_id: str, key_id: str) -> ApiKeyRecord:

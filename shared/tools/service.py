@@ -1,4 +1,10 @@
-"""Installing, listing, configuring and uninstalling an account's tools."""
+"""Installing, listing, configuring and uninstalling an account's tools.
+
+The 50-tool cap is exact under any concurrency: a tool is installed, or uninstalled, in one
+transaction with the account's counter item (shared/adapters/tool_store.py), the install
+conditional on the count being below the cap. An account from before the counter gets it on its
+first install or uninstall, counted from its tools (docs/DASHBOARD.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 from shared.accounts.models import Account
 from shared.adapters import tool_store
 from shared.adapters.catalog_store import current_catalog
+from shared.adapters.transactions import TransactionConflict
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.gateway.plan_gates import check_model_allowed
 from shared.gateway.usage_limits import limits_for
@@ -18,6 +25,8 @@ from shared.tools.starter import starter_tool
 from shared.tools.wire import InstallTool, UpdateTool
 
 MAX_TOOLS = 50
+ATTEMPTS = 5  # transactions an install or uninstall tries (a missing counter costs one)
+FAILED = "ConditionalCheckFailed"
 
 
 def check_output_cap(max_output_tokens: int, plan: str) -> None:
@@ -60,8 +69,6 @@ def list_tools(account_id: str) -> list[InstalledTool]:
 
 def install(account: Account, body: InstallTool) -> InstalledTool:
     """Install a starter tool (optionally renamed) or a custom tool, within the plan's caps."""
-    if len(tool_store.list_tools(account.account_id)) >= MAX_TOOLS:
-        raise PermissionDenied(f"An account may hold at most {MAX_TOOLS} tools; uninstall one first.")
     starter_id: str | None = None
     if body.starter_id is not None:
         starter = starter_tool(body.starter_id)
@@ -81,8 +88,34 @@ def install(account: Account, body: InstallTool) -> InstalledTool:
         created_at=now,
         updated_at=now,
     )
-    tool_store.put_new_tool(tool)
+    _put_counted(tool)
     return tool
+
+
+def _put_counted(tool: InstalledTool) -> None:
+    """Write the tool with the counter's increment, or 403 when the account holds ``MAX_TOOLS``."""
+    for _ in range(ATTEMPTS):
+        codes = tool_store.put_new_tool_counted(tool, MAX_TOOLS)
+        if codes is None:
+            return
+        if codes[0] == FAILED:  # 64 random bits of id already taken in this account
+            raise RuntimeError("a new tool's id is already stored")
+        count = tool_store.tool_count(tool.account_id)
+        if count is None:
+            initialise_counter(tool.account_id)
+        elif count >= MAX_TOOLS:
+            raise PermissionDenied(f"An account may hold at most {MAX_TOOLS} tools; uninstall one first.")
+        # else a tool was uninstalled since the transaction was refused: try again
+    raise TransactionConflict(f"installing a tool for {tool.account_id} kept being refused")
+
+
+def initialise_counter(account_id: str) -> None:
+    """Give an account from before the counter its counter item, counted from its tools.
+
+    Conditional on the item being absent, so of two initialisations one wins; and no tool can
+    come or go meanwhile, since every install and uninstall needs the counter to exist.
+    """
+    tool_store.initialise_tool_count(account_id, tool_store.count_tools(account_id))
 
 
 def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
@@ -101,7 +134,15 @@ def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
 
 
 def uninstall(account: Account, tool_id: str) -> dict[str, Any]:
-    """Remove a tool (404 if the account has no such tool)."""
-    if not tool_store.delete_tool(account.account_id, tool_id):
-        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
-    return {"object": "tool", "id": tool_id, "deleted": True}
+    """Remove a tool (404 if the account has no such tool); its slot is freed once."""
+    if tool_store.is_tool_id(tool_id):
+        for _ in range(ATTEMPTS):
+            codes = tool_store.delete_tool_counted(account.account_id, tool_id)
+            if codes is None:
+                return {"object": "tool", "id": tool_id, "deleted": True}
+            if codes[0] == FAILED:  # no such tool, or a racing uninstall took it: nothing to free
+                break
+            initialise_counter(account.account_id)
+        else:
+            raise TransactionConflict(f"uninstalling {tool_id} kept being refused")
+    raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
