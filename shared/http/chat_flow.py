@@ -56,11 +56,24 @@ async def handle_chat(request: Request, fmt: ChatFormat) -> Response:
     is. Once the IP is over, the answer is the 429; otherwise the refusal, with the IP's
     ``X-RateLimit-*`` headers."""
     try:
-        return await _handle_chat(request, fmt)
+        raw = await read_body(request)
+        caller, catalog = await _caller_and_catalog(request, raw)
+        data = parse_json_object(raw)
+        call = prepare(
+            fmt.parse(data), caller, catalog, request_id=request_id(request), endpoint=fmt.endpoint
+        )
+        if fmt.passthrough:
+            call.passthrough = PassthroughProvider(data, call.models, _betas(request))
+        facts = LimitFacts(ip=source_ip(request.scope), key_id=caller.key.key_id)
+        return await execute_call(request, call, fmt, facts, "chat.public")
     except SluiceError as error:
         if not isinstance(error, RateLimited) and not _counted(request):
             await enforce(request, "chat.public", stage="pre_auth")
         raise
+
+
+def _betas(request: Request) -> tuple[str, ...]:
+    return tuple(b.strip() for b in request.headers.get("anthropic-beta", "").split(",") if b.strip())
 
 
 def _counted(request: Request) -> bool:
@@ -69,18 +82,6 @@ def _counted(request: Request) -> bool:
     return getattr(request.state, "admission", None) is not None or (
         call is not None and call.admission is not None
     )
-
-
-async def _handle_chat(request: Request, fmt: ChatFormat) -> Response:
-    raw = await read_body(request)
-    caller, catalog = await _caller_and_catalog(request, raw)
-    data = parse_json_object(raw)
-    call = prepare(fmt.parse(data), caller, catalog, request_id=request_id(request), endpoint=fmt.endpoint)
-    if fmt.passthrough:
-        betas = tuple(b.strip() for b in request.headers.get("anthropic-beta", "").split(",") if b.strip())
-        call.passthrough = PassthroughProvider(data, call.models, betas)
-    facts = LimitFacts(ip=source_ip(request.scope), key_id=caller.key.key_id)
-    return await execute_call(request, call, fmt, facts, "chat.public")
 
 
 async def _caller_and_catalog(request: Request, raw: bytes) -> tuple[Caller, Catalog]:
