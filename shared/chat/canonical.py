@@ -260,9 +260,13 @@ class Finish:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
+    """One answer. ``logprobs`` is an OpenAI-compatible upstream's object as it sent it
+    (``{"content": [...], "refusal": ...}``): no other protocol has them."""
+
     index: int
     parts: tuple[Part, ...]
     finish: Finish | None = None
+    logprobs: JsonObject | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.chat.canonical import FinishReason, Usage
+from shared.chat.canonical import FinishReason, JsonObject, Usage
 
 
 class ErrorKind(StrEnum):
@@ -31,14 +31,22 @@ class Start:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    """Answer text. ``logprobs``: the OpenAI ``logprobs`` object of the upstream chunk this text
+    came in, kept with it so that it reaches the client on the same chunk (OpenAI-compatible
+    upstreams only)."""
+
     text: str
     choice: int = 0
+    logprobs: JsonObject | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
+    """Reasoning text; ``logprobs`` as for ``TextDelta`` (vLLM sends them for reasoning tokens)."""
+
     text: str
     choice: int = 0
+    logprobs: JsonObject | None = None
 
 
 @dataclass(frozen=True, slots=True)

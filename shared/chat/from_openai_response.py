@@ -20,7 +20,13 @@ from shared.chat.canonical import (
 from shared.chat.ids import IdFactory, new_tool_call_id
 from shared.chat.upstream import validate_upstream
 from shared.errors import UpstreamError
-from shared.wire.openai_response import AssistantOut, ChatCompletion, UsageOut
+from shared.wire.openai_response import (
+    AssistantOut,
+    ChatCompletion,
+    ChunkChoice,
+    ResponseChoice,
+    UsageOut,
+)
 
 FINISH_FROM_OPENAI: Mapping[str, FinishReason] = {
     "stop": FinishReason.STOP,
@@ -57,6 +63,13 @@ def usage_from_openai(usage: UsageOut) -> Usage:
     )
 
 
+def logprobs_of(choice: ResponseChoice | ChunkChoice) -> dict[str, Any] | None:
+    """A choice's ``logprobs`` object (an extra field of the lenient wire model), kept as sent;
+    anything but an object is none."""
+    logprobs = choice.model_extra.get("logprobs") if choice.model_extra else None
+    return logprobs if isinstance(logprobs, dict) else None
+
+
 def response_from_openai(
     body: Mapping[str, Any], *, new_tool_id: IdFactory = new_tool_call_id
 ) -> ChatResponse:
@@ -67,6 +80,7 @@ def response_from_openai(
             index=c.index,
             parts=assistant_out_parts(c.message, new_tool_id),
             finish=finish_from_openai(c.finish_reason, c.stop_reason),
+            logprobs=logprobs_of(c),
         )
         for c in completion.choices
     )

@@ -12,10 +12,11 @@ from typing import Any
 from shared.chat import events as ev
 
 
-def text_only(chunk: Any) -> tuple[int, str | None, str | None] | None:
-    """(choice, reasoning, content) of a chunk whose single choice only carries text: no tool
-    calls, refusal, finish reason, usage or error, and every field the model reads of the exact
-    JSON type the model accepts without conversion. None for anything else."""
+def text_only(chunk: Any) -> tuple[int, str | None, str | None, dict[str, Any] | None] | None:
+    """(choice, reasoning, content, logprobs) of a chunk whose single choice only carries text
+    (and its logprobs): no tool calls, refusal, finish reason, usage or error, and every field the
+    model reads of the exact JSON type the model accepts without conversion. None for anything
+    else."""
     if type(chunk) is not dict or "error" in chunk or chunk.get("usage") is not None:
         return None
     choices = chunk.get("choices")
@@ -24,11 +25,12 @@ def text_only(chunk: Any) -> tuple[int, str | None, str | None] | None:
     choice = choices[0]
     if type(choice) is not dict or type(choice.get("index", 0)) is not int:
         return None
-    delta = choice.get("delta")
+    delta, logprobs = choice.get("delta"), choice.get("logprobs")
     if (
         choice.get("finish_reason") is not None
         or choice.get("stop_reason") is not None
         or type(delta) is not dict
+        or (logprobs is not None and type(logprobs) is not dict)
     ):
         return None
     if (
@@ -42,6 +44,7 @@ def text_only(chunk: Any) -> tuple[int, str | None, str | None] | None:
         choice.get("index", 0),
         reasoning if reasoning is not None else delta.get("reasoning"),
         delta.get("content"),
+        logprobs,
     )
 
 
@@ -58,10 +61,14 @@ def _optional(item: dict[str, Any], fields: tuple[tuple[str, type], ...]) -> boo
     return True
 
 
-def text_events(choice: int, reasoning: str | None, content: str | None) -> list[ev.StreamEvent]:
+def text_events(
+    choice: int, reasoning: str | None, content: str | None, logprobs: dict[str, Any] | None
+) -> list[ev.StreamEvent]:
+    """The chunk's text events; its logprobs ride the first (``OpenAIChunkParser`` does the same)."""
     events: list[ev.StreamEvent] = []
     if reasoning:
-        events.append(ev.ReasoningDelta(reasoning, choice=choice))
+        events.append(ev.ReasoningDelta(reasoning, choice=choice, logprobs=logprobs))
+        logprobs = None
     if content:
-        events.append(ev.TextDelta(content, choice=choice))
+        events.append(ev.TextDelta(content, choice=choice, logprobs=logprobs))
     return events

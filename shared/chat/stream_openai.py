@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from shared.chat import events as ev
-from shared.chat.canonical import Usage
-from shared.chat.from_openai_response import finish_from_openai, usage_from_openai
+from shared.chat.canonical import JsonObject, Usage
+from shared.chat.from_openai_response import finish_from_openai, logprobs_of, usage_from_openai
 from shared.chat.ids import IdFactory, new_openai_id, new_tool_call_id
 from shared.chat.openai_text_chunks import text_events, text_only
 from shared.chat.to_openai_response import FINISH_TO_OPENAI, usage_to_openai
@@ -80,12 +80,17 @@ class OpenAIChunkParser:
     def _choice(self, choice: ChunkChoice) -> list[ev.StreamEvent]:
         delta, index = choice.delta, choice.index
         events: list[ev.StreamEvent] = []
+        # The chunk's logprobs ride its first text event; a chunk without text (tool calls, a bare
+        # finish) has nothing to carry them to the client on.
+        logprobs = logprobs_of(choice)
         reasoning = delta.reasoning_text()
         if reasoning:
-            events.append(ev.ReasoningDelta(reasoning, choice=index))
+            events.append(ev.ReasoningDelta(reasoning, choice=index, logprobs=logprobs))
+            logprobs = None
         for text in (delta.content, delta.refusal):
             if text:
-                events.append(ev.TextDelta(text, choice=index))
+                events.append(ev.TextDelta(text, choice=index, logprobs=logprobs))
+                logprobs = None
         for call in delta.tool_calls or ():
             events.extend(self._tool_call(index, call))
         finish = finish_from_openai(choice.finish_reason, choice.stop_reason)
@@ -182,11 +187,11 @@ class OpenAIStreamWriter:
     def _on_text(self, event: ev.TextDelta) -> list[Json]:
         if self._thinking:  # a reasoning block ends where another block begins
             self._thinking.pop(event.choice, None)
-        return self._delta(event.choice, {"content": event.text})
+        return self._delta(event.choice, {"content": event.text}, event.logprobs)
 
     def _on_reasoning(self, event: ev.ReasoningDelta) -> list[Json]:
         self._thinking.setdefault(event.choice, []).append(event.text)
-        return self._delta(event.choice, {"reasoning_content": event.text})
+        return self._delta(event.choice, {"reasoning_content": event.text}, event.logprobs)
 
     def _on_signature(self, event: ev.ReasoningSignature) -> list[Json]:
         text = "".join(self._thinking.pop(event.choice, ()))
@@ -239,8 +244,8 @@ class OpenAIStreamWriter:
         self._roles_sent.add(choice)
         return [self._chunk(choice, {"role": "assistant", "content": ""})]
 
-    def _delta(self, choice: int, delta: Json) -> list[Json]:
-        return [*self._open(choice), self._chunk(choice, delta)]
+    def _delta(self, choice: int, delta: Json, logprobs: JsonObject | None = None) -> list[Json]:
+        return [*self._open(choice), self._chunk(choice, delta, logprobs=logprobs)]
 
     def _envelope(self) -> Json:
         return {
@@ -250,8 +255,10 @@ class OpenAIStreamWriter:
             "model": self._model,
         }
 
-    def _chunk(self, choice: int, delta: Json, finish: str | None = None) -> Json:
-        body = {"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}
+    def _chunk(
+        self, choice: int, delta: Json, finish: str | None = None, logprobs: JsonObject | None = None
+    ) -> Json:
+        body = {"index": choice, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         return {**self._envelope(), "choices": [body]}
 
     def _error(self, error: ev.Error) -> Json:

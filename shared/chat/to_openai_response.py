@@ -62,5 +62,5 @@ def _choice(choice: Choice) -> Json:
         "index": choice.index,
         "message": assistant_message(choice.parts),
         "finish_reason": finish,
-        "logprobs": None,
+        "logprobs": choice.logprobs,
     }

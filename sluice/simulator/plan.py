@@ -60,6 +60,7 @@ class CompletionPlan:
     model: str
     prompt_tokens: int
     choices: tuple[ChoicePlan, ...]
+    top_logprobs: int | None = None  # logprobs asked for (with this many alternatives), or not
 
     def completion_tokens(self) -> int:
         return sum(choice.completion_tokens() for choice in self.choices)
@@ -94,6 +95,7 @@ def plan_completion(request: ChatRequest) -> CompletionPlan:
         model=request.model,
         prompt_tokens=request.prompt_tokens(),
         choices=choices,
+        top_logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
 
 

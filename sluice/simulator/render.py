@@ -1,4 +1,9 @@
-"""A planned answer rendered as OpenAI's JSON: the ``chat.completion`` body or stream chunks."""
+"""A planned answer rendered as OpenAI's JSON: the ``chat.completion`` body or stream chunks.
+
+Asked for ``logprobs``, the content's tokens come with theirs: the simulator is certain of every
+word it writes, so each has logprob 0 and is its own only alternative (``top_logprobs`` holds it
+when at least one is asked for). Reasoning, refusals and tool calls have none.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ def completion_body(plan: CompletionPlan) -> dict[str, Any]:
             {
                 "index": choice.index,
                 "message": _message(choice),
-                "logprobs": None,
+                "logprobs": _logprobs(plan, split_tokens(choice.content)),
                 "finish_reason": choice.finish_reason,
                 "stop_reason": choice.stop_reason,
             }
@@ -100,5 +105,18 @@ def _envelope(plan: CompletionPlan) -> Chunk:
 
 
 def _chunk(plan: CompletionPlan, index: int, delta: Delta, finish_reason: str | None) -> Chunk:
-    choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+    content = delta.get("content")
+    logprobs = _logprobs(plan, [content]) if content else None
+    choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
     return {**_envelope(plan), "choices": [choice]}
+
+
+def _logprobs(plan: CompletionPlan, tokens: list[str]) -> dict[str, Any] | None:
+    """OpenAI's ``logprobs`` object for these content tokens, or None when it was not asked for."""
+    if plan.top_logprobs is None:
+        return None
+    entries = []
+    for token in tokens:
+        entry = {"token": token, "logprob": 0.0, "bytes": list(token.encode())}
+        entries.append({**entry, "top_logprobs": [entry] if plan.top_logprobs else []})
+    return {"content": entries, "refusal": None}

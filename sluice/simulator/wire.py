@@ -118,6 +118,8 @@ class ChatRequest(_Open):
     response_format: ResponseFormat | None = None
     reasoning_effort: str | None = None
     thinking: Any = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int | None, Field(ge=0, le=20)] = None
 
     def prompt_tokens(self) -> int:
         """Tokens of all messages, under the simulator's token model."""

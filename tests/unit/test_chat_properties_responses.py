@@ -39,6 +39,13 @@ openai_choice_message = fields(
     tool_calls=st.lists(tool_call, min_size=1, max_size=2),
 )
 
+logprob = st.builds(
+    lambda t, p: {"token": t, "logprob": p, "bytes": list(t.encode()), "top_logprobs": []},
+    text,
+    st.floats(-20, 0, allow_nan=False),
+)
+logprobs = st.builds(lambda c: {"content": c, "refusal": None}, st.lists(logprob, max_size=2))
+
 
 @st.composite
 def openai_response(draw: st.DrawFn) -> dict[str, Any]:
@@ -48,7 +55,7 @@ def openai_response(draw: st.DrawFn) -> dict[str, Any]:
             "index": i,
             "message": draw(openai_choice_message),
             "finish_reason": draw(st.sampled_from(["stop", "length", "tool_calls", "content_filter"])),
-            "logprobs": None,
+            "logprobs": draw(optional(logprobs)),
         }
         for i in range(count)
     ]

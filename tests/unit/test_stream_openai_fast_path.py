@@ -57,7 +57,7 @@ choice = maybe(
         "delta": st.one_of(delta, anything),
         "finish_reason": st.one_of(st.none(), st.just("stop"), st.just("length"), anything),
         "stop_reason": st.one_of(st.none(), st.just("END"), anything),
-        "logprobs": st.none(),
+        "logprobs": st.one_of(st.just({"content": [{"token": "t", "logprob": -0.5}]}), anything),
     }
 )
 chunk = maybe(
