@@ -125,6 +125,14 @@ ERROR_KIND_FROM_ANTHROPIC: Mapping[str, ErrorKind] = {
     "invalid_request_error": ErrorKind.INVALID_REQUEST,
     "timeout_error": ErrorKind.TIMEOUT,
 }
+# The error's ``code``, as the same failure has it before the stream starts (shared/errors.py).
+ERROR_KIND_CODE: Mapping[ErrorKind, str] = {
+    ErrorKind.API_ERROR: "upstream_error",
+    ErrorKind.OVERLOADED: "upstream_unavailable",
+    ErrorKind.RATE_LIMITED: "rate_limit_exceeded",
+    ErrorKind.INVALID_REQUEST: "invalid_request",
+    ErrorKind.TIMEOUT: "upstream_timeout",
+}
 ERROR_KIND_TO_OPENAI: Mapping[ErrorKind, str] = {
     ErrorKind.API_ERROR: "api_error",
     ErrorKind.OVERLOADED: "api_error",

@@ -263,8 +263,13 @@ class OpenAIStreamWriter:
 
     def _error(self, error: ev.Error) -> Json:
         self._failed = True
-        return {
-            "error": {"message": error.message, "type": ev.ERROR_KIND_TO_OPENAI[error.kind], "code": None}
+        return {  # SPEC "Errors": message, type, code and param, as before the stream starts
+            "error": {
+                "message": error.message,
+                "type": ev.ERROR_KIND_TO_OPENAI[error.kind],
+                "code": ev.ERROR_KIND_CODE[error.kind],
+                "param": None,
+            }
         }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from shared.catalog.models import ModelEntry, UpstreamRoute
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest, ChatResponse, Text
-from shared.errors import InvalidRequest, SluiceError, UpstreamUnavailable
+from shared.errors import InvalidRequest, SluiceError, UpstreamTimeout, UpstreamUnavailable
 from shared.gateway.passthrough import canonical_events, carries_content
 from shared.observability import get_logger
 from shared.providers.base import Provider, UpstreamCallFailed
@@ -215,6 +215,8 @@ async def _close(stream: AsyncIterator[ev.StreamEvent]) -> None:
 def _kind(error: SluiceError) -> ev.ErrorKind:
     if isinstance(error, UpstreamUnavailable):
         return ev.ErrorKind.OVERLOADED
+    if isinstance(error, UpstreamTimeout):
+        return ev.ErrorKind.TIMEOUT
     if isinstance(error, InvalidRequest):
         return ev.ErrorKind.INVALID_REQUEST
     return ev.ErrorKind.API_ERROR

@@ -169,6 +169,8 @@ def test_mid_stream_reset_ends_with_an_error_event_and_charges_nothing(chat_worl
     chunks = [chunk for _, chunk in data_of(lines)]
     assert any(c.get("choices") and c["choices"][0]["delta"].get("content") for c in chunks), "output began"
     assert set(chunks[-1]) == {"error"} and chunks[-1]["error"]["message"]
+    assert set(chunks[-1]["error"]) == {"message", "type", "code", "param"}, "SPEC Errors' shape"
+    assert (chunks[-1]["error"]["type"], chunks[-1]["error"]["code"]) == ("api_error", "upstream_unavailable")
     assert not any(c.get("choices") and c["choices"][0]["finish_reason"] for c in chunks)
     [event] = queued_usage_events(chat_world.usage_queue)
     assert event["charged"] is False and event["status"] >= 500

@@ -58,13 +58,16 @@ def test_openai_writer_ends_a_cut_stream_with_an_error() -> None:
         "error": {
             "message": "The upstream stream ended before the answer was complete.",
             "type": "api_error",
-            "code": None,
+            "code": "upstream_error",
+            "param": None,
         }
     }
     failed = render_openai(
         [ev.TextDelta("a"), ev.Error("boom", ev.ErrorKind.RATE_LIMITED), ev.TextDelta("b")]
     )
-    assert failed[-1] == {"error": {"message": "boom", "type": "rate_limit_error", "code": None}}
+    assert failed[-1] == {
+        "error": {"message": "boom", "type": "rate_limit_error", "code": "rate_limit_exceeded", "param": None}
+    }
     assert len(failed) == 3  # role, "a", error; nothing after the error
 
 
