@@ -7,7 +7,7 @@ the request needs; the chosen model's routes are tried in order, then the next c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.catalog.models import Catalog, ModelEntry
 from shared.chat.canonical import ChatRequest, ReasoningConfig, ReasoningEffort, Role, ThinkingMode
@@ -82,10 +82,14 @@ def _auto_candidates(catalog: Catalog, plan: str, needs: Needs, today: dt.date) 
         if not m.router and m.routes and m.status == "active" and (plan == "pro" or m.tier == "free")
     ]
     chosen = [m for m in allowed if _capable(m, needs)]
+    if not chosen and needs.thinking:
+        # Thinking is a wish, as for a model named directly (dropped there when the model has none):
+        # coding tools always send it, and a plan without a thinking model still gets an answer.
+        chosen = [m for m in allowed if _capable(m, replace(needs, thinking=False))]
     if not chosen:
         raise InvalidRequest(
             "No model available to your plan has every capability this request needs "
-            "(tools, JSON mode, images, thinking, context length).",
+            f"({_needed(needs)}).",
             param="model",
         )
     # Fall back only to models of the first choice's price: admission reserves the dearest
@@ -93,6 +97,19 @@ def _auto_candidates(catalog: Catalog, plan: str, needs: Needs, today: dt.date) 
     # overstate the reservation in X-Credits-Remaining.
     price = chosen[0].credit_cost
     return [m for m in chosen if m.credit_cost == price][:MAX_AUTO_CANDIDATES]
+
+
+def _needed(needs: Needs) -> str:
+    wanted = [
+        label
+        for wanted, label in (
+            (needs.tools, "tools"),
+            (needs.json_mode, "JSON mode"),
+            (needs.vision, "image input"),
+        )
+        if wanted
+    ]
+    return ", ".join([*wanted, f"a context window over {needs.input_tokens:,} tokens"])
 
 
 def select_models(

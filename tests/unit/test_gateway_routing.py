@@ -65,6 +65,9 @@ def test_which_requests_need_a_thinking_model(reasoning, wanted) -> None:
         ("pro", {"tools": TOOLS}, "hi", "qwen3"),
         ("pro", {"response_format": {"type": "json_object"}}, "hi", "qwen3"),
         ("pro", {"reasoning_effort": "medium"}, "hi", "kimi-k2-thinking"),
+        # no free model thinks: thinking is dropped, as for a model named directly, not refused
+        ("free", {"reasoning_effort": "medium"}, "hi", "hrllm"),
+        ("free", {"thinking": {"type": "enabled", "budget_tokens": 2048}}, "hi", "hrllm"),
         ("pro", {}, [IMAGE, {"type": "text", "text": "what"}], "kimi-k2.5"),
     ],
 )
