@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from shared import json_codec
 from shared.errors import InvalidRequest, RequestTooLarge
@@ -61,6 +61,8 @@ async def read_limited(request: Request, max_bytes: int, too_large: str) -> byte
             if size > max_bytes:
                 raise RequestTooLarge(too_large)
             chunks.append(chunk)
+    except ClientDisconnect as gone:  # nobody reads the answer; a 400, not an unhandled error's 500
+        raise InvalidRequest("The client closed the connection before the body was complete.") from gone
     finally:
         await stream.aclose()  # a refused body leaves the generator unfinished: close it here
     return b"".join(chunks)
