@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import openai
+import pytest
 
 from shared.catalog.loader import load_catalog_file
 
@@ -51,3 +52,16 @@ def test_cors_preflight_is_answered(local_stack) -> None:
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://app.example")
+
+
+@pytest.mark.parametrize("path", ["/api/tools/proxy/chat", "/api/agents/runs", "/api/keys"])
+def test_cors_preflight_of_a_user_token_route_needs_no_token(local_stack, path: str) -> None:
+    """A browser's preflight carries no token; API Gateway answers the OPTIONS methods that the
+    template's Cors setting adds without the route's Cognito authorizer (locally they were a 401)."""
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+
+    response = httpx.options(f"{local_stack.base_url}{path}", headers=preflight)
+    unauthenticated = httpx.post(f"{local_stack.base_url}{path}", json={})
+
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"]
+    assert unauthenticated.status_code == 401, "the route itself still needs its token"
