@@ -88,8 +88,7 @@ def _auto_candidates(catalog: Catalog, plan: str, needs: Needs, today: dt.date) 
         chosen = [m for m in allowed if _capable(m, replace(needs, thinking=False))]
     if not chosen:
         raise InvalidRequest(
-            "No model available to your plan has every capability this request needs "
-            f"({_needed(needs)}).",
+            f"No model available to your plan has every capability this request needs ({_needed(needs)}).",
             param="model",
         )
     # Fall back only to models of the first choice's price: admission reserves the dearest
