@@ -57,6 +57,10 @@ async def revoke_key(request: Request) -> JSONResponse:
     return _json(keys.revoke(_account(request), request.path_params["key_id"]))
 
 
+async def reissue_key(request: Request) -> JSONResponse:
+    return _json(keys.reissue(_account(request), request.path_params["key_id"]), status=201)
+
+
 async def set_default_key(request: Request) -> JSONResponse:
     return _json(keys.make_default(_account(request), request.path_params["key_id"]))
 
@@ -68,6 +72,7 @@ routes = [
     Route("/api/keys", list_keys, methods=["GET"]),
     Route("/api/keys/{key_id}", revoke_key, methods=["DELETE"]),
     Route("/api/keys/{key_id}/default", set_default_key, methods=["POST"]),
+    Route("/api/keys/{key_id}/reissue", reissue_key, methods=["POST"]),
 ]
 
 app = create_app(routes)

@@ -1,7 +1,7 @@
 """A dashboard user's API keys: what they may do with them and what they see.
 
 Views carry the prefix and last four only, never the hash; the raw key appears once, in the
-creation response.
+response that creates it (a creation or a reissue).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from shared.accounts.models import Account
 from shared.adapters import account_store, key_store
 from shared.keys.models import ApiKeyRecord
-from shared.keys.service import issue_key, revoke_key, set_default_key
+from shared.keys.service import issue_key, reissue_key, revoke_key, set_default_key
 
 
 def key_view(record: ApiKeyRecord, default_key_id: str | None) -> dict[str, Any]:
@@ -38,6 +38,14 @@ def _default_key_id(account_id: str) -> str | None:
 def create_key(account: Account, name: str) -> dict[str, Any]:
     """Issue a key (403 without consent or over the active-key limit); the raw key is in ``key``."""
     issued = issue_key(account.account_id, name)
+    return {**key_view(issued.record, _default_key_id(account.account_id)), "key": issued.raw_key}
+
+
+def reissue(account: Account, key_id: str) -> dict[str, Any]:
+    """Replace an active key of the account by a new one of the same name, shown as a creation is
+    (the raw key in ``key``); the old key is revoked and the default follows it. 404 for another
+    account's key, 400 for a revoked one."""
+    issued = reissue_key(account.account_id, key_id)
     return {**key_view(issued.record, _default_key_id(account.account_id)), "key": issued.raw_key}
 
 

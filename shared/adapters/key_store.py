@@ -1,7 +1,9 @@
 """API key records in the keys table, keyed by sha256 of the raw key.
 
 The account's count of active keys is the attribute ``active_keys`` of its item in the accounts
-table. Creating and revoking a key change it in the same transaction as the key (docs/AUTH.md).
+table. Creating and revoking a key change it in the same transaction as the key; reissuing one
+(a new key and the old one revoked, in one transaction) needs it but leaves it unchanged
+(docs/AUTH.md).
 """
 
 from __future__ import annotations
@@ -23,19 +25,21 @@ def _account(account_id: str) -> dict[str, Any]:
     return {"account_id": {"S": account_id}}
 
 
+def _put_new(record: ApiKeyRecord) -> dict[str, Any]:
+    """A transaction item writing a new key (its hash is not stored yet)."""
+    item = to_item(record.model_dump())
+    return {
+        "Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(key_hash)"}
+    }
+
+
 def put_key_counted(record: ApiKeyRecord, cap: int) -> list[str] | None:
     """Write a new active key and add one to its account's ``active_keys``, only while that is
     below ``cap``: None when committed, else the transaction's codes (key, counter). The counter's
     condition fails when it is at the cap, and also when it is missing (not initialised yet)."""
     return transact(
         [
-            {
-                "Put": {
-                    "TableName": _table(),
-                    "Item": to_item(record.model_dump()),
-                    "ConditionExpression": "attribute_not_exists(key_hash)",
-                }
-            },
+            _put_new(record),
             {
                 "Update": {
                     "TableName": get_settings().accounts_table,
@@ -49,26 +53,31 @@ def put_key_counted(record: ApiKeyRecord, cap: int) -> list[str] | None:
     )
 
 
+def _revoke_active(record: ApiKeyRecord, at: str) -> dict[str, Any]:
+    """A transaction item revoking the key on condition it is still active."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": {"key_hash": {"S": record.key_hash}},
+            "UpdateExpression": "SET #s = :revoked, revoked_at = :t",
+            "ConditionExpression": "attribute_exists(key_hash) AND #s = :active",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":revoked": {"S": "revoked"},
+                ":active": {"S": "active"},
+                ":t": {"S": at},
+            },
+        }
+    }
+
+
 def revoke_key_counted(record: ApiKeyRecord, at: str) -> list[str] | None:
     """Revoke a key that is still active and take one from its account's ``active_keys``, in one
     transaction: None when committed, else the codes (key: already revoked or gone; counter:
     missing). A key that was already revoked frees nothing."""
     return transact(
         [
-            {
-                "Update": {
-                    "TableName": _table(),
-                    "Key": {"key_hash": {"S": record.key_hash}},
-                    "UpdateExpression": "SET #s = :revoked, revoked_at = :t",
-                    "ConditionExpression": "attribute_exists(key_hash) AND #s = :active",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":revoked": {"S": "revoked"},
-                        ":active": {"S": "active"},
-                        ":t": {"S": at},
-                    },
-                }
-            },
+            _revoke_active(record, at),
             {
                 "Update": {
                     "TableName": get_settings().accounts_table,
@@ -78,6 +87,31 @@ def revoke_key_counted(record: ApiKeyRecord, at: str) -> list[str] | None:
                     "ExpressionAttributeValues": {":one": {"N": "1"}},
                 }
             },
+        ]
+    )
+
+
+def reissue_key_counted(
+    old: ApiKeyRecord, new: ApiKeyRecord, at: str, *, moves_default: bool
+) -> list[str] | None:
+    """Write ``new`` and revoke ``old`` (still active) in one transaction, leaving ``active_keys``
+    as it is but requiring it to exist, and, when ``moves_default``, pointing the account's default
+    from ``old`` to ``new`` (on condition it is still ``old``). None when committed, else the codes
+    (new key: hash taken; old key: revoked or gone; account: no counter, or the default moved)."""
+    account: dict[str, Any] = {
+        "TableName": get_settings().accounts_table,
+        "Key": _account(old.account_id),
+        "ConditionExpression": "attribute_exists(active_keys)",
+    }
+    if moves_default:
+        account["UpdateExpression"] = "SET default_key_id = :new"
+        account["ConditionExpression"] += " AND default_key_id = :old"
+        account["ExpressionAttributeValues"] = {":new": {"S": new.key_id}, ":old": {"S": old.key_id}}
+    return transact(
+        [
+            _put_new(new),
+            _revoke_active(old, at),
+            {"Update": account} if moves_default else {"ConditionCheck": account},
         ]
     )
 

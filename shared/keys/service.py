@@ -1,9 +1,10 @@
-"""Issuing, listing and revoking keys. The raw key is returned once and never kept.
+"""Issuing, listing, revoking and reissuing keys. The raw key is returned once and never kept.
 
 The active-key cap is exact under any concurrency: a key is created, or revoked, in one
 transaction with the account's ``active_keys`` counter (shared/adapters/key_store.py), the create
 conditional on the counter being below the cap. An account from before the counter gets it on
-its first create or revoke, counted from its keys (docs/AUTH.md).
+its first create, revoke or reissue, counted from its keys (docs/AUTH.md). A reissue needs the
+counter but leaves it as it is: one key revoked, one written, in one transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from shared.accounts.models import Plan
+from shared.accounts.models import Account, Plan
 from shared.adapters import account_store, key_store
 from shared.adapters.transactions import TransactionConflict
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
@@ -23,8 +24,9 @@ from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
-ATTEMPTS = 5  # transactions a create or revoke tries (a missing counter costs one)
+ATTEMPTS = 5  # transactions a create, revoke or reissue tries (a missing counter costs one)
 FAILED = "ConditionalCheckFailed"
+NO_CONSENT = "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
 
 
 def max_active_keys() -> int:
@@ -50,24 +52,28 @@ def issue_key(account_id: str, name: str, *, require_consent: bool = True) -> Is
     if account is None:
         raise NotFound(f"Account {account_id} does not exist.")
     if require_consent and account.consent is None:
-        raise PermissionDenied(
-            "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
-        )
+        raise PermissionDenied(NO_CONSENT)
     active = [k for k in key_store.list_account_keys(account_id) if k.status == "active"]
+    issued = _new_key(account, name)
+    _put_counted(issued.record, max_active_keys())
+    if account.default_key_id is None or account.default_key_id not in {k.key_id for k in active}:
+        account_store.update_account(account_id, default_key_id=issued.record.key_id)
+    return issued
+
+
+def _new_key(account: Account, name: str, created_at: str | None = None) -> IssuedKey:
+    """A fresh raw key and its record (nothing written yet)."""
     raw = new_raw_key(get_settings().key_prefix)
     record = ApiKeyRecord(
         key_id="key_" + secrets.token_hex(8),
         key_hash=key_hash(raw),
         key_prefix=key_prefix(raw),
         last_four=last_four(raw),
-        account_id=account_id,
+        account_id=account.account_id,
         plan=account.plan,
         name=name,
-        created_at=now_iso(),
+        created_at=created_at or now_iso(),
     )
-    _put_counted(record, max_active_keys())
-    if account.default_key_id is None or account.default_key_id not in {k.key_id for k in active}:
-        account_store.update_account(account_id, default_key_id=record.key_id)
     return IssuedKey(raw_key=raw, record=record)
 
 
@@ -134,6 +140,40 @@ def _revoke_counted(record: ApiKeyRecord, at: str) -> None:
             key_store.set_key_status(record.key_hash, "revoked", at)
             return
     raise TransactionConflict(f"revoking {record.key_id} kept being refused")
+
+
+def reissue_key(account_id: str, key_id: str) -> IssuedKey:
+    """Replace an active key of this account by a new one of the same name, in one transaction:
+    the new key written, the old one revoked and, if it was the default, the default moved to the
+    new one. ``active_keys`` is unchanged (so it works at the cap). 404 for another account's key,
+    400 for a revoked one; of racing reissues of one key, one commits and the others get the 400."""
+    record = find_account_key(account_id, key_id)
+    if record.status != "active":
+        raise _revoked(key_id)
+    for _ in range(ATTEMPTS):
+        account = account_store.get_account(account_id)
+        if account is None:
+            raise NotFound(f"Account {account_id} does not exist.")
+        if account.consent is None:
+            raise PermissionDenied(NO_CONSENT)
+        at = now_iso()
+        issued = _new_key(account, record.name, created_at=at)
+        moves = account.default_key_id == key_id
+        codes = key_store.reissue_key_counted(record, issued.record, at, moves_default=moves)
+        if codes is None:
+            return issued
+        if codes[1] == FAILED:  # revoked (or reissued) since it was read
+            raise _revoked(key_id)
+        if codes[0] == FAILED:
+            raise RuntimeError("a new key's hash is already stored")
+        # the account: no counter yet (initialise it), or its default changed meanwhile (re-read)
+        if key_store.active_key_count(account_id) is None and not initialise_counter(account_id):
+            raise NotFound(f"Account {account_id} does not exist.")
+    raise TransactionConflict(f"reissuing {key_id} kept being refused")
+
+
+def _revoked(key_id: str) -> InvalidRequest:
+    return InvalidRequest(f"Key {key_id} is revoked; only an active key can be reissued.", param="key_id")
 
 
 def set_default_key(account_id: str, key_id: str) -> ApiKeyRecord:

@@ -1,4 +1,4 @@
-"""Sign-up -> sign-in -> create key -> use -> list -> revoke, against the local stack over HTTP.
+"""Sign-up -> sign-in -> create key -> use -> list -> revoke (and reissue), against the local stack over HTTP.
 
 The stack runs as a subprocess (what `make dev` runs) with a 2 s key cache, so that the revocation
 bound is shown without waiting the default 30 s. Users sign up and in with the `sluice users` CLI.
@@ -149,6 +149,33 @@ def test_sign_up_sign_in_create_use_list_revoke(stack: RunningStack) -> None:
         assert secret not in logs
 
 
+def test_reissue_shows_a_new_key_once_and_the_old_one_stops_within_the_bound(stack: RunningStack) -> None:
+    with dashboard(stack, sign_up_without_trigger(stack)) as client:
+        old = client.post("/api/keys", json={"name": "rotating"}).json()
+        reissued = client.post(f"/api/keys/{old['id']}/reissue")
+        assert reissued.status_code == 201 and reissued.headers["cache-control"] == "no-store"
+        new = reissued.json()
+        assert new["name"] == "rotating" and new["is_default"] is True and new["key"] != old["key"]
+        again = client.post(f"/api/keys/{old['id']}/reissue")
+        assert again.status_code == 400 and again.json()["error"]["param"] == "key_id"
+        listing = client.get("/api/keys").json()
+        assert [(k["id"], k["status"]) for k in listing["data"]] == [
+            (new["id"], "active"),
+            (old["id"], "revoked"),
+        ]
+
+    assert httpx.get(f"{stack.base_url}/v1/models", headers={"X-API-Key": new["key"]}).status_code == 200
+    started, status = time.monotonic(), 200
+    while status == 200 and time.monotonic() - started < KEY_CACHE_SECONDS + 3:
+        status = httpx.get(f"{stack.base_url}/v1/models", headers={"X-API-Key": old["key"]}).status_code
+        time.sleep(0.2)
+    assert status == 401, "the old key stops working within the key cache bound"
+    stored, logs = stored_and_queued(stack), stack.log()
+    for raw in (old["key"], new["key"]):
+        for secret in (raw, raw.removeprefix("sk_sluice_")):
+            assert secret not in stored and secret not in logs
+
+
 def test_without_consent_keys_are_refused_until_consent_is_recorded(stack: RunningStack) -> None:
     token = sign_up_without_trigger(stack, consent=False)
     with dashboard(stack, token) as client:
@@ -168,6 +195,7 @@ def test_one_user_cannot_touch_another_users_keys(stack: RunningStack) -> None:
     with dashboard(stack, ada) as client:
         assert client.delete(f"/api/keys/{bobs_key['id']}").status_code == 404
         assert client.post(f"/api/keys/{bobs_key['id']}/default").status_code == 404
+        assert client.post(f"/api/keys/{bobs_key['id']}/reissue").status_code == 404
         assert client.get("/api/keys").json()["data"] == []
     assert httpx.get(f"{stack.base_url}/v1/models", headers={"X-API-Key": bobs_key["key"]}).status_code == 200
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from support.lambda_events import FakeContext, load_event
 
+from shared.settings import get_settings
 from sluice.local.resources import LocalResources
 
 ADA = "7d3f8a2c-5b1e-4c9a-9f6d-2e8b4a1c0d57"  # the user of the sample events
@@ -69,10 +72,32 @@ def _result(result: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
 
 def call_account(event: dict[str, Any]) -> tuple[int, Any]:
     """Invoke the account function's Lambda entry point."""
+    status, _, body = call_account_with_headers(event)
+    return status, body
+
+
+def call_account_with_headers(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    """Invoke the account function's Lambda entry point: status, headers (lower case), body."""
     from functions.account.app import handler
 
-    status, _, body = _result(invoke(handler, event))
-    return status, body
+    return _result(invoke(handler, event))
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls on their own threads, released at the same instant; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def call_catalog(headers: dict[str, str], path: str = "/v1/models") -> tuple[int, dict[str, str], Any]:
@@ -90,6 +115,15 @@ def create_key(sub: str = ADA, name: str = "test") -> dict[str, Any]:
     status, body = call_account(account_event("create_key", sub=sub, body={"name": name}))
     assert status == 201, body
     return body
+
+
+def forget_counter(account_id: str = f"acct_{ADA}") -> None:
+    """Make the account one from before the counter (an item without ``active_keys``)."""
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
+        TableName=get_settings().accounts_table,
+        Key={"account_id": {"S": account_id}},
+        UpdateExpression="REMOVE active_keys",
+    )
 
 
 def stored_text(aws: LocalResources) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ DASHBOARD = {
     ("/api/keys", "GET"),
     ("/api/keys/{key_id}", "DELETE"),
     ("/api/keys/{key_id}/default", "POST"),
+    ("/api/keys/{key_id}/reissue", "POST"),
 }
 
 
@@ -108,6 +109,7 @@ def test_post_confirmation_trigger_and_signup_credits_are_wired(template: LocalT
                 ("AccountsTable", "dynamodb:GetItem"),
                 ("AccountsTable", "dynamodb:PutItem"),
                 ("AccountsTable", "dynamodb:UpdateItem"),
+                ("AccountsTable", "dynamodb:ConditionCheckItem"),
                 ("KeysTable", "dynamodb:PutItem"),
                 ("KeysTable", "dynamodb:UpdateItem"),
                 ("KeysTable/index/by_account", "dynamodb:Query"),

@@ -4,13 +4,12 @@ account from before the ``active_keys`` counter."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from accounts_support import ADA, account_event, call_account, create_key
+from accounts_support import ADA, account_event, call_account, create_key, forget_counter, race
 
 from shared.adapters import key_store
 from shared.adapters.items import to_item
@@ -23,23 +22,6 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 ACCOUNT = f"acct_{ADA}"
 CAP = 20  # the default cap (docs/AUTH.md)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls on their own threads, released at the same instant; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def post_key(name: str) -> Callable[[], tuple[int, Any]]:
@@ -102,15 +84,6 @@ def legacy_keys(account_id: str, active: int, revoked: int) -> None:
             status="active" if i < active else "revoked",
         )
         client.put_item(TableName=get_settings().keys_table, Item=to_item(record.model_dump()))
-
-
-def forget_counter() -> None:
-    """Make the account one from before the counter (an item without ``active_keys``)."""
-    boto3.client("dynamodb", region_name="us-east-1").update_item(
-        TableName=get_settings().accounts_table,
-        Key={"account_id": {"S": ACCOUNT}},
-        UpdateExpression="REMOVE active_keys",
-    )
 
 
 def test_an_account_without_the_counter_is_counted_once_from_its_keys() -> None:
