@@ -3,7 +3,8 @@
 Every route is Cognito-authorized (API Gateway verifies the user's ID token). Deployed under the
 Lambda Web Adapter because ``POST /api/tools/proxy/chat`` streams; ``run.sh`` starts uvicorn on
 this ASGI app. A run goes through the account's default key, limited by the ``tools.proxy`` rows
-(per account key and per tool id) and charged like any chat call; the usage consumer logs it.
+(per account key and per tool id) and charged like any chat call; the usage consumer logs it, and
+this function logs a run refused before or by its admission (shared/tools/refusals.py).
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from shared.accounts.models import Account
 from shared.dashboard.paging import page_limit
-from shared.http.app import create_app
+from shared.errors import SluiceError
+from shared.gateway.usage_limits import check_body_size
+from shared.http.app import create_app, request_id
 from shared.http.body import parse_model, read_json
-from shared.http.chat import error_headers
+from shared.http.chat import error_headers, parse_json_object, read_body
 from shared.http.chat_flow import execute_call
 from shared.http.chat_formats import OPENAI
 from shared.http.context import source_ip
-from shared.http.dashboard_chat import default_key_caller, prepare_call, read_chat_json, signed_in_account
+from shared.http.dashboard_chat import default_key_caller, prepare_call, signed_in_account
 from shared.limits.buckets import LimitFacts
 from shared.tools import run_log, service
 from shared.tools.prompt import log_tool_input, tool_request
+from shared.tools.refusals import RunAttempt, log_refusal
 from shared.tools.starter import starter_tools, starter_view
 from shared.tools.wire import InstallTool, RunTool, UpdateTool
 
@@ -54,6 +59,12 @@ async def install_tool(request: Request) -> JSONResponse:
     return _json(tool.view(), status=201)
 
 
+async def get_tool(request: Request) -> JSONResponse:
+    account = await signed_in_account(request)
+    tool = await asyncio.to_thread(service.get_tool, account.account_id, request.path_params["tool_id"])
+    return _json(tool.view())
+
+
 async def update_tool(request: Request) -> JSONResponse:
     account = await signed_in_account(request)
     body = parse_model(UpdateTool, await read_json(request, MAX_BODY))
@@ -78,9 +89,24 @@ async def tool_runs(request: Request) -> JSONResponse:
 
 async def run_tool(request: Request) -> Response:
     account = await signed_in_account(request)
+    attempt = RunAttempt(account.account_id, request_id(request))
+    try:
+        return await _run_tool(request, account, attempt)
+    except SluiceError as error:
+        call = getattr(request.state, "call", None)
+        if call is None or call.admission is None:  # an admitted run's usage event logs it
+            await asyncio.to_thread(log_refusal, attempt, error)
+        raise
+
+
+async def _run_tool(request: Request, account: Account, attempt: RunAttempt) -> Response:
+    attempt.raw = await read_body(request)
     caller = await default_key_caller(request, account)
-    run = parse_model(RunTool, await read_chat_json(request, caller))
-    tool = await asyncio.to_thread(service.get_tool, account.account_id, run.tool_id)
+    attempt.key_id = caller.key.key_id
+    check_body_size(len(attempt.raw), caller.plan)
+    run = parse_model(RunTool, parse_json_object(attempt.raw))
+    attempt.stream = run.stream
+    tool = attempt.tool = await asyncio.to_thread(service.get_tool, account.account_id, run.tool_id)
     call = await prepare_call(request, tool_request(tool, run), caller, "tools.proxy", tool_id=tool.tool_id)
     log_tool_input(call.request_id, tool.tool_id, run.input)
     facts = LimitFacts(ip=source_ip(request.scope), account_key_id=caller.key.key_id, tool_id=tool.tool_id)
@@ -97,6 +123,7 @@ routes = [
     Route("/api/tools/starter", list_starters, methods=["GET"]),
     Route("/api/tools", list_tools, methods=["GET"]),
     Route("/api/tools", install_tool, methods=["POST"]),
+    Route("/api/tools/{tool_id}", get_tool, methods=["GET"]),
     Route("/api/tools/{tool_id}", update_tool, methods=["PATCH"]),
     Route("/api/tools/{tool_id}", uninstall_tool, methods=["DELETE"]),
     Route("/api/tools/{tool_id}/runs", tool_runs, methods=["GET"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from shared.errors import InvalidRequest
 from shared.numbers import ascii_int
@@ -35,15 +36,21 @@ def encode_cursor(sort_key: str) -> str:
     return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, prefix: str) -> str | None:
-    """The sort key inside ``cursor`` (None without one); 400 if it is not a cursor of this list."""
+def decode_cursor(cursor: str | None, prefix: str, shape: re.Pattern[str] | None = None) -> str | None:
+    """The sort key inside ``cursor`` (None without one); 400 if it is not a cursor of this list:
+    not base64url of UTF-8 text, not starting with ``prefix``, or (given one) not of ``shape``."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        sort_key = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        sort_key: str | None = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeError):
-        sort_key = ""
-    if len(cursor) > 512 or not sort_key.startswith(prefix):
+        sort_key = None
+    if (
+        len(cursor) > 512
+        or not sort_key
+        or not sort_key.startswith(prefix)
+        or (shape is not None and shape.fullmatch(sort_key) is None)
+    ):
         raise InvalidRequest("cursor is not a cursor of this list; start again without it.", param="cursor")
     return sort_key

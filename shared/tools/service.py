@@ -119,14 +119,12 @@ def initialise_counter(account_id: str) -> None:
 
 
 def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
-    """Change some settings of a tool; the result is checked as a whole (options, caps, model)."""
+    """Change some settings of a tool; the result is checked as a whole against the account's
+    current plan, as an install is (options, the output cap, the model): a tool saved under a
+    plan since downgraded must be brought within the new plan by the update that changes it."""
     current = get_tool(account.account_id, tool_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
-    if "max_output_tokens" in changes:
-        check_output_cap(changes["max_output_tokens"], account.plan)
-    merged = ToolConfig.model_validate({**current.config().model_dump(), **changes})
-    if "model" in changes:
-        check_model(merged.model, account.plan)
+    merged = _checked(ToolConfig.model_validate({**current.config().model_dump(), **changes}), account.plan)
     updated = current.model_copy(update={**merged.model_dump(), "updated_at": now_iso()})
     if not tool_store.replace_tool(updated):
         raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")

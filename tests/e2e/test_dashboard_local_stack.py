@@ -97,6 +97,7 @@ def test_install_a_starter_tool_run_it_and_see_it_in_usage_and_the_tool_log(
     assert len(starters) == 5
     tool = user.post("/api/tools", json={"starter_id": "support-reply"}).json()
     assert [t["id"] for t in user.get("/api/tools").json()["data"]] == [tool["id"]]
+    assert user.get(f"/api/tools/{tool['id']}").json() == tool, "one tool, routed from the template"
 
     answer = user.post("/api/tools/proxy/chat", json={"tool_id": tool["id"], "input": "My order is late"})
     assert answer.status_code == 200, answer.text
@@ -115,6 +116,7 @@ def test_install_a_starter_tool_run_it_and_see_it_in_usage_and_the_tool_log(
     assert runs, "both runs reach the tool log through the usage consumer"
     assert {r["stream"] for r in runs} == {True, False} and all(r["outcome"] == "success" for r in runs)
     assert all(r["output_tokens"] > 0 and r["routed_model"] for r in runs)
+    assert user.get(f"/api/tools/{tool['id']}/runs", params={"cursor": "zzz"}).status_code == 400
     usage = eventually(
         lambda: (u := user.get("/api/dashboard/credits").json())["usage"]["requests"] >= 2 and u
     )

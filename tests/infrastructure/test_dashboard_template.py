@@ -10,6 +10,7 @@ COGNITO = {
     ("ToolsFunction", "/api/tools/starter", "GET"),
     ("ToolsFunction", "/api/tools", "GET"),
     ("ToolsFunction", "/api/tools", "POST"),
+    ("ToolsFunction", "/api/tools/{tool_id}", "GET"),
     ("ToolsFunction", "/api/tools/{tool_id}", "PATCH"),
     ("ToolsFunction", "/api/tools/{tool_id}", "DELETE"),
     ("ToolsFunction", "/api/tools/{tool_id}/runs", "GET"),
@@ -60,6 +61,21 @@ def test_the_contact_queue_feeds_the_notifier_with_partial_failures_and_a_dlq(
         queue["VisibilityTimeout"]
         >= 6 * resource(template, "ContactNotifierFunction")["Properties"]["Timeout"]
     )
+
+
+def test_the_tools_function_may_read_and_write_the_tool_run_log_and_nothing_more(
+    template: LocalTemplate,
+) -> None:
+    """It pages the log, and writes the item of a run refused before its admission (which sends no
+    usage event for the consumer to log): Query and PutItem on the usage table, in its own policy."""
+    policies = resource(template, "ToolsFunction")["Properties"]["Policies"]
+    usage_actions: set[str] = set()
+    for policy in policies:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            if statement["Resource"] == {"Fn::GetAtt": ["UsageTable", "Arn"]}:
+                actions = statement["Action"]
+                usage_actions.update([actions] if isinstance(actions, str) else actions)
+    assert usage_actions == {"dynamodb:Query", "dynamodb:PutItem"}
 
 
 def test_tables_keys_and_ttls(template: LocalTemplate) -> None:

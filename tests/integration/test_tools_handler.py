@@ -1,8 +1,9 @@
 """The tools function through events/tools: the starter catalog, installing starter and custom
-tools, listing, updating and uninstalling them, settings refused with a 400 that names the
-parameter (or the plan's cap) and unknown starters with a 404, another user's tools invisible, and
-every route needing a signed-in user. The function is a Lambda Web Adapter app, so each sample
-event is sent to its ASGI app with the request context in ``x-amzn-request-context``."""
+tools, listing, reading, updating (checked against the current plan, as after a downgrade) and
+uninstalling them, settings refused with a 400 that names the parameter (or the plan's cap) and
+unknown starters with a 404, another user's tools invisible, and every route needing a signed-in
+user. The function is a Lambda Web Adapter app, so each sample event is sent to its ASGI app with
+the request context in ``x-amzn-request-context``."""
 
 from __future__ import annotations
 
@@ -137,6 +138,46 @@ def test_bad_settings_are_400_and_unknown_starters_404() -> None:
     assert unknown_model.status_code == 400 and unknown_model.json()["error"]["param"] == "model"
     assert unknown_starter.status_code == 404
     assert both.status_code == 400
+
+
+def test_one_tool_is_read_as_the_list_shows_it() -> None:
+    make_user(ADA, "free")
+    make_user(EVE, "free")
+    first, second = install(ADA), install(ADA, "ad-copy")
+
+    response = tools("get_tool", sub=ADA, path_params={"tool_id": second["id"]})
+
+    assert response.status_code == 200, response.text
+    listed = {t["id"]: t for t in tools("list_tools", sub=ADA).json()["data"]}
+    assert response.json() == listed[second["id"]] and response.json()["object"] == "tool"
+    assert tools("get_tool", sub=ADA, path_params={"tool_id": first["id"]}).json() == listed[first["id"]]
+    for sub, tool_id in ((EVE, first["id"]), (ADA, "tool_ffffffffffffffff"), (ADA, "%23count")):
+        missing = tools("get_tool", sub=sub, path_params={"tool_id": tool_id})
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found", tool_id
+
+
+def test_after_a_downgrade_an_update_must_bring_the_tool_within_the_new_plan() -> None:
+    from shared.keys.service import set_plan
+
+    user = make_user(BOB, "pro")
+    body = {"tool": {"name": "big", "system_prompt": "Write at length.", "max_output_tokens": 8192}}
+    tool = tools("install_custom_tool", sub=BOB, body=body).json()
+    params = {"tool_id": tool["id"]}
+    set_plan(user.account_id, "free")
+
+    renamed = tools("update_tool", sub=BOB, path_params=params, body={"name": "big2"})
+    installed = tools("install_custom_tool", sub=BOB, body=body)
+
+    assert renamed.status_code == 400 and renamed.json() == installed.json(), "the error install gives"
+    assert renamed.json()["error"]["param"] == "max_output_tokens"
+    assert "Free" in renamed.json()["error"]["message"] and "4,096" in renamed.json()["error"]["message"]
+    kept = tools("get_tool", sub=BOB, path_params=params).json()
+    assert kept["name"] == "big" and kept["max_output_tokens"] == 8192, "a refused update changes nothing"
+    within = tools(
+        "update_tool", sub=BOB, path_params=params, body={"name": "big2", "max_output_tokens": 4096}
+    )
+    assert within.status_code == 200, within.text
+    assert within.json()["name"] == "big2" and within.json()["max_output_tokens"] == 4096
 
 
 def test_another_users_tools_are_invisible() -> None:
