@@ -18,7 +18,7 @@ import boto3
 import httpx
 import openai
 import pytest
-from support.stack import RunningStack, start_stack, stop_stack
+from support.stack import RunningStack, cli_output, start_stack, stop_stack
 
 from sluice.cli.users import CONSENT_ATTRIBUTES
 from sluice.local.cognito import find_local_pool
@@ -38,20 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     stop_stack(running)
 
 
-def cli(stack: RunningStack, *args: str) -> str:
-    """Run `sluice <args>` where the stack's .sluice/local.env is (the CLI's default target)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "sluice.cli.main", *args],
-        cwd=stack.env_file.parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+cli = cli_output
 
 
 def sign_up_and_in(stack: RunningStack, *, consent: bool = True) -> tuple[str, dict]:

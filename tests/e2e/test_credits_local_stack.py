@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import openai
 import pytest
+from support.stack import sluice_cli
 
 from shared.adapters.webhook_secret import LOCAL_DEV_SECRET
 from shared.billing.signature import signature_header
@@ -80,18 +78,7 @@ def test_a_signed_payment_grants_a_package_once(local_stack) -> None:
     assert credits(local_stack)["balance"] == before + 500
 
 
-def sluice(stack, *args: str) -> subprocess.CompletedProcess[str]:
-    """`sluice <args>` where the stack's .sluice/local.env is, as a developer runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "sluice.cli.main", *args],
-        cwd=stack.env_file.parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+sluice = sluice_cli
 
 
 def test_the_credit_expiry_schedule_runs_on_demand_through_the_cli(stack_aws) -> None:

@@ -8,9 +8,6 @@ key with POST /api/keys, then uses every surface the way the dashboard does. Bac
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +15,7 @@ from collections.abc import Iterator
 import boto3
 import httpx
 import pytest
+from support.stack import cli_output
 
 from sluice.local.resources import LocalResources
 from sluice.local.template import parse_template
@@ -28,20 +26,9 @@ PASSWORD = "Correct-Horse-9-Battery"
 def sign_up_and_in(stack) -> str:
     """A confirmed user with policy consent (PostConfirmation played); returns the ID token."""
     email = f"dash-{uuid.uuid4().hex[:8]}@example.com"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
 
     def cli(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "sluice.cli.main", "users", *args],
-            cwd=stack.env_file.parent.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
+        return cli_output(stack, "users", *args)
 
     cli(
         "signup", "--email", email, "--password", PASSWORD, "--accept-policies", "--policy-version", "2025-11"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from support.stack import RunningStack, start_stack, stop_stack
+from support.stack import RunningStack, cli_output, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 LOW_BALANCE = 50  # the 1-100 band: 20 per minute, tighter than the IP row (48 per minute)
@@ -28,18 +26,7 @@ def balance_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 
 def sluice(stack: RunningStack, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "sluice.cli.main", "--local", *args],
-        cwd=stack.env_file.parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return cli_output(stack, "--local", *args)
 
 
 def low_balance_key(stack: RunningStack) -> str:

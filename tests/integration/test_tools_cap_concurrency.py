@@ -4,13 +4,12 @@ tool, and an account from before the counter item."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import boto3
 import httpx
 import pytest
+from accounts_support import race
 from dashboard_support import ADA, install, make_user, tools
 
 from shared.adapters import account_store, tool_store
@@ -26,23 +25,6 @@ pytestmark = pytest.mark.usefixtures("chat_world")
 
 ACCOUNT = f"acct_{ADA}"
 CAP = service.MAX_TOOLS
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls on their own threads, released at the same instant; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def post_tool() -> httpx.Response:

@@ -31,6 +31,28 @@ class RunningStack:
         return self.log_file.read_text(errors="replace")
 
 
+def sluice_cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sluice <args>` where the stack's .sluice/local.env is (the CLI's default target), with
+    none of this process's SLUICE_/AWS_ settings, as a developer runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "sluice.cli.main", *args],
+        cwd=stack.env_file.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def cli_output(stack: RunningStack, *args: str) -> str:
+    """What `sluice <args>` printed; the test fails if the command did."""
+    result = sluice_cli(stack, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def _read_env(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
