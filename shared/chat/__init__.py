@@ -8,4 +8,5 @@ functions between it and each wire format (no I/O anywhere in this package).
   ``to_anthropic_response.response_to_anthropic`` (fresh ids from ``ids``).
 - Streams: ``stream_openai`` / ``stream_anthropic`` (parsers of upstream chunks/events, writers of
   client chunks/events); SSE bytes in ``sse``.
+- OpenAI's deprecated ``functions`` / ``function_call``, both ways: ``openai_legacy``.
 """

@@ -218,6 +218,11 @@ class ChatRequest:
     ``system`` holds the top-level instructions; ``messages`` may still hold SYSTEM messages in
     place (OpenAI allows them anywhere). ``extras`` are unknown top-level fields of
     ``extras_format``, forwarded only to an upstream of that same format.
+
+    ``legacy_functions``: the client declared its tools in OpenAI's deprecated style
+    (``functions`` / ``function_call``). The request is the same as with ``tools`` (one call at a
+    time); only the client's answer differs: ``function_call`` instead of ``tool_calls``, with
+    finish reason ``function_call``, and errors name ``functions``.
     """
 
     model: str
@@ -239,6 +244,7 @@ class ChatRequest:
     top_logprobs: int | None = None
     extras: JsonObject = field(default_factory=dict)
     extras_format: WireFormat | None = None
+    legacy_functions: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,17 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """The model's refusal text (OpenAI's ``delta.refusal``), kept apart from the answer's text:
+    an OpenAI client gets it as ``delta.refusal``, an Anthropic client as text (Anthropic has no
+    refusal block). ``logprobs`` as for ``TextDelta`` (OpenAI's ``logprobs.refusal``)."""
+
+    text: str
+    choice: int = 0
+    logprobs: JsonObject | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     """Reasoning text; ``logprobs`` as for ``TextDelta`` (vLLM sends them for reasoning tokens)."""
 
@@ -101,6 +112,7 @@ class Error:
 type StreamEvent = (
     Start
     | TextDelta
+    | RefusalDelta
     | ReasoningDelta
     | ReasoningSignature
     | RedactedReasoningBlock

@@ -30,6 +30,7 @@ from shared.chat.canonical import (
     WireFormat,
 )
 from shared.chat.messages import check_parts, unique_tools
+from shared.chat.openai_legacy import LegacyCalls, legacy_tools, tool_from_function
 from shared.errors import InvalidRequest
 from shared.wire import openai as wire
 from shared.wire.anthropic import RedactedThinkingBlock, ThinkingBlock
@@ -40,6 +41,7 @@ ROLE_FROM_OPENAI: Mapping[str, Role] = {
     "user": Role.USER,
     "assistant": Role.ASSISTANT,
     "tool": Role.USER,  # a tool result is part of the user's side of the conversation
+    "function": Role.USER,  # the deprecated spelling of a tool result (openai_legacy)
 }
 TOOL_CHOICE_FROM_OPENAI: Mapping[str, ToolChoiceMode] = {
     "none": ToolChoiceMode.NONE,
@@ -53,11 +55,13 @@ THINKING_FROM_OPENAI: Mapping[str, ThinkingMode] = {
 
 
 def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
-    """A validated Chat Completions request in canonical form; unknown fields kept as extras."""
-    _refuse_legacy_functions(req)
+    """A validated Chat Completions request in canonical form; unknown fields kept as extras.
+    The deprecated ``functions`` / ``function_call`` are tools (``openai_legacy``)."""
+    legacy = legacy_tools(req)
+    calls = LegacyCalls()
     return ChatRequest(
         model=req.model,
-        messages=tuple(_message(m, f"messages.{i}") for i, m in enumerate(req.messages)),
+        messages=tuple(_message(m, i, calls) for i, m in enumerate(req.messages)),
         max_tokens=_max_tokens(req),
         stop=tuple(req.stop or ()),
         sampling=Sampling(
@@ -68,9 +72,10 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
             presence_penalty=req.presence_penalty,
             seed=req.seed,
         ),
-        tools=unique_tools(_tool(t) for t in req.tools or ()),
-        tool_choice=_tool_choice(req.tool_choice),
-        parallel_tool_calls=req.parallel_tool_calls,
+        tools=legacy.tools if legacy else unique_tools(_tool(t) for t in req.tools or ()),
+        tool_choice=legacy.choice if legacy else _tool_choice(req.tool_choice),
+        # a legacy answer carries one call (OpenAI-compatible servers refuse the field without tools)
+        parallel_tool_calls=(False if legacy.tools else None) if legacy else req.parallel_tool_calls,
         response_format=_response_format(req.response_format),
         reasoning=_reasoning(req),
         n=req.n,
@@ -81,18 +86,8 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
         top_logprobs=req.top_logprobs,
         extras=dict(req.model_extra or {}),
         extras_format=WireFormat.OPENAI,
+        legacy_functions=legacy is not None,
     )
-
-
-def _refuse_legacy_functions(req: wire.ChatCompletionRequest) -> None:
-    """OpenAI's deprecated ``functions`` and ``function_call`` are refused, not passed on: passed
-    through they would skip the tools' plan gate, and the ``function_call`` of the answer has no
-    place in this gateway's answers."""
-    for name in ("functions", "function_call"):
-        if (req.model_extra or {}).get(name) is not None:
-            raise InvalidRequest(
-                f"{name} is deprecated and not supported: use tools and tool_choice.", param=name
-            )
 
 
 def _max_tokens(req: wire.ChatCompletionRequest) -> int | None:
@@ -104,16 +99,22 @@ def _max_tokens(req: wire.ChatCompletionRequest) -> int | None:
     return req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
 
 
-def _message(msg: wire.ChatMessage, param: str) -> Message:
+def _message(msg: wire.ChatMessage, index: int, calls: LegacyCalls) -> Message:
+    param = f"messages.{index}"
     _check_fields(msg, param)
     role = ROLE_FROM_OPENAI[msg.role]
     if msg.role == "tool":
-        parts: tuple[Part, ...] = (_tool_result(msg, param),)
+        parts: tuple[Part, ...] = (_tool_result(msg, param, msg.tool_call_id or ""),)
+    elif msg.role == "function":  # the deprecated tool result: answers a legacy call by name
+        parts = (_tool_result(msg, param, calls.answer(msg.name, param)),)
     elif msg.role == "assistant":
         parts = _assistant_parts(msg, param)
+        if msg.function_call is not None:
+            parts += (calls.call(msg.function_call, index),)
     else:
         parts = tuple(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
-    message = Message(role=role, parts=parts, name=msg.name)
+    # a function message's name is its function's, not a participant's
+    message = Message(role=role, parts=parts, name=None if msg.role == "function" else msg.name)
     check_parts(message, f"{param}.content")
     return message
 
@@ -121,10 +122,9 @@ def _message(msg: wire.ChatMessage, param: str) -> Message:
 def _check_fields(msg: wire.ChatMessage, param: str) -> None:
     if msg.content is None and not _content_optional(msg):
         raise InvalidRequest(f"{param}: content is required.", param=f"{param}.content")
-    if msg.tool_calls and msg.role != "assistant":
-        raise InvalidRequest(
-            f"{param}: only assistant messages carry tool_calls.", param=f"{param}.tool_calls"
-        )
+    for field in ("tool_calls", "function_call"):
+        if getattr(msg, field) and msg.role != "assistant":
+            raise InvalidRequest(f"{param}: only assistant messages carry {field}.", param=f"{param}.{field}")
     if msg.role == "tool" and not msg.tool_call_id:
         raise InvalidRequest(f"{param}: a tool message needs tool_call_id.", param=f"{param}.tool_call_id")
     if msg.tool_call_id is not None and msg.role != "tool":
@@ -136,9 +136,12 @@ def _check_fields(msg: wire.ChatMessage, param: str) -> None:
 def _content_optional(msg: wire.ChatMessage) -> bool:
     """Only an assistant turn that carries something else (tool calls, a refusal, reasoning) may
     leave its content out, as OpenAI allows."""
+    if msg.role == "function":
+        return True  # OpenAI's own type allows a null result
     if msg.role != "assistant":
         return False
-    return bool(msg.tool_calls or msg.refusal or msg.reasoning_content or msg.thinking_blocks)
+    calls = msg.tool_calls or msg.function_call
+    return bool(calls or msg.refusal or msg.reasoning_content or msg.thinking_blocks)
 
 
 def _part(part: wire.ContentPart, param: str) -> Part:
@@ -185,7 +188,7 @@ def _thinking_block(block: ThinkingBlock | RedactedThinkingBlock) -> Part:
     return Reasoning(block.thinking, signature=block.signature or None)
 
 
-def _tool_result(msg: wire.ChatMessage, param: str) -> ToolResult:
+def _tool_result(msg: wire.ChatMessage, param: str, call_id: str) -> ToolResult:
     content = tuple(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
     texts: list[Text] = []
     for index, part in enumerate(content):
@@ -194,18 +197,11 @@ def _tool_result(msg: wire.ChatMessage, param: str) -> ToolResult:
                 f"{param}: tool message content must be text.", param=f"{param}.content.{index}"
             )
         texts.append(part)
-    return ToolResult(tool_call_id=msg.tool_call_id or "", content=tuple(texts))
+    return ToolResult(tool_call_id=call_id, content=tuple(texts))
 
 
 def _tool(tool: wire.ToolDef) -> Tool:
-    fn = tool.function
-    return Tool(
-        name=fn.name,
-        parameters=fn.parameters,
-        description=fn.description,
-        strict=fn.strict,
-        extras=dict(fn.model_extra or {}),
-    )
+    return tool_from_function(tool.function)
 
 
 def _tool_choice(choice: str | wire.NamedToolChoice | None) -> ToolChoice | None:

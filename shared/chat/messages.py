@@ -20,15 +20,15 @@ def check_parts(message: Message, param: str) -> None:
             )
 
 
-def unique_tools[T: Tool | ServerTool](tools: Iterable[T]) -> tuple[T, ...]:
+def unique_tools[T: Tool | ServerTool](tools: Iterable[T], param: str = "tools") -> tuple[T, ...]:
     """The tools, refused when two share a name: a call names its tool, and Anthropic (also as
-    an upstream of OpenAI-format requests) refuses the request."""
+    an upstream of OpenAI-format requests) refuses the request. ``param``: the client's field."""
     listed = tuple(tools)
     seen: set[str] = set()
     for index, tool in enumerate(listed):
         if tool.name in seen:
             raise InvalidRequest(
-                f"tools.{index}: tool names must be unique ({tool.name!r}).", param=f"tools.{index}"
+                f"{param}.{index}: tool names must be unique ({tool.name!r}).", param=f"{param}.{index}"
             )
         seen.add(tool.name)
     return listed

@@ -129,6 +129,7 @@ class AnthropicStreamWriter:
         self._handlers: dict[type, Callable[[Any], list[Json]]] = {
             ev.Start: self._on_start,
             ev.TextDelta: self._on_text,
+            ev.RefusalDelta: self._on_text,  # Anthropic has no refusal block: it is text
             ev.ReasoningDelta: self._on_reasoning,
             ev.ReasoningSignature: self._on_signature,
             ev.RedactedReasoningBlock: self._on_redacted,
@@ -149,7 +150,7 @@ class AnthropicStreamWriter:
         self._usage = event.usage or self._usage
         return self._message_start()
 
-    def _on_text(self, event: ev.TextDelta) -> list[Json]:
+    def _on_text(self, event: ev.TextDelta | ev.RefusalDelta) -> list[Json]:
         return self._delta("text", {"type": "text_delta", "text": event.text})
 
     def _on_reasoning(self, event: ev.ReasoningDelta) -> list[Json]:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from shared.chat import events as ev
-from shared.chat.canonical import JsonObject, Usage
+from shared.chat.canonical import FinishReason, JsonObject, Usage
 from shared.chat.from_openai_response import finish_from_openai, logprobs_of, usage_from_openai
 from shared.chat.ids import IdFactory, new_openai_id, new_tool_call_id
 from shared.chat.openai_text_chunks import text_events, text_only
@@ -87,10 +87,11 @@ class OpenAIChunkParser:
         if reasoning:
             events.append(ev.ReasoningDelta(reasoning, choice=index, logprobs=logprobs))
             logprobs = None
-        for text in (delta.content, delta.refusal):
-            if text:
-                events.append(ev.TextDelta(text, choice=index, logprobs=logprobs))
-                logprobs = None
+        if delta.content:
+            events.append(ev.TextDelta(delta.content, choice=index, logprobs=logprobs))
+            logprobs = None
+        if delta.refusal:
+            events.append(ev.RefusalDelta(delta.refusal, choice=index, logprobs=logprobs))
         for call in delta.tool_calls or ():
             events.extend(self._tool_call(index, call))
         finish = finish_from_openai(choice.finish_reason, choice.stop_reason)
@@ -140,6 +141,8 @@ class OpenAIStreamWriter:
     accumulating deltas (the OpenAI SDK's stream helper does) keeps them as a list.
     """
 
+    _finish_names: Mapping[FinishReason, str] = FINISH_TO_OPENAI  # the legacy writer's differ
+
     def __init__(
         self,
         *,
@@ -163,6 +166,7 @@ class OpenAIStreamWriter:
         self._handlers: dict[type, Callable[[Any], list[Json]]] = {
             ev.Start: self._on_start,
             ev.TextDelta: self._on_text,
+            ev.RefusalDelta: self._on_refusal,
             ev.ReasoningDelta: self._on_reasoning,
             ev.ReasoningSignature: self._on_signature,
             ev.RedactedReasoningBlock: self._on_redacted,
@@ -188,6 +192,11 @@ class OpenAIStreamWriter:
         if self._thinking:  # a reasoning block ends where another block begins
             self._thinking.pop(event.choice, None)
         return self._delta(event.choice, {"content": event.text}, event.logprobs)
+
+    def _on_refusal(self, event: ev.RefusalDelta) -> list[Json]:
+        if self._thinking:
+            self._thinking.pop(event.choice, None)
+        return self._delta(event.choice, {"refusal": event.text}, event.logprobs)
 
     def _on_reasoning(self, event: ev.ReasoningDelta) -> list[Json]:
         self._thinking.setdefault(event.choice, []).append(event.text)
@@ -218,7 +227,7 @@ class OpenAIStreamWriter:
 
     def _on_finish(self, event: ev.Finish) -> list[Json]:
         self._finished = True
-        finish = self._chunk(event.choice, {}, FINISH_TO_OPENAI[event.reason])
+        finish = self._chunk(event.choice, {}, self._finish_names[event.reason])
         return [*self._open(event.choice), finish]
 
     def _on_usage(self, event: ev.UsageReport) -> list[Json]:

@@ -180,10 +180,12 @@ def assistant_message(parts: Iterable[Part], *, history: bool = False) -> Json:
     items = list(parts)
     texts = [p for p in items if isinstance(p, Text)]
     calls = [_tool_call(p) for p in items if isinstance(p, ToolCall)]
-    content: str | list[Json] | None = _content(texts) if history else text_of(texts)
-    message: Json = {"role": "assistant", "content": content if texts or not calls else None}
-    reasoning = "".join(p.text for p in items if isinstance(p, Reasoning))
     refusal = "".join(p.text for p in items if isinstance(p, Refusal))
+    content: str | list[Json] | None = _content(texts) if history else text_of(texts)
+    # an answer that only calls tools or refuses has no content, as OpenAI answers it
+    empty = calls or (refusal and not history)
+    message: Json = {"role": "assistant", "content": content if texts or not empty else None}
+    reasoning = "".join(p.text for p in items if isinstance(p, Reasoning))
     if reasoning:
         message["reasoning_content"] = reasoning
     blocks = [] if history else _thinking_blocks(items)

@@ -59,7 +59,8 @@ def check_features_allowed(request: ChatRequest, plan: str) -> None:
     if plan == "pro":
         return
     if uses_tools(request):
-        raise PermissionDenied("Function calling (tools) requires a Pro plan.", param="tools")
+        field = "functions" if request.legacy_functions else "tools"
+        raise PermissionDenied(f"Function calling ({field}) requires a Pro plan.", param=field)
     json_field = json_mode_field(request)
     if json_field is not None:
         raise PermissionDenied(f"JSON mode ({json_field}) requires a Pro plan.", param=json_field)

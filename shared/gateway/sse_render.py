@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.chat import events as ev
+from shared.chat.openai_legacy import LegacyFunctionsStreamWriter
 from shared.chat.sse import encode_anthropic_event, encode_openai_chunk
 from shared.chat.stream_anthropic import AnthropicStreamWriter
 from shared.chat.stream_openai import OpenAIStreamWriter
@@ -22,10 +23,12 @@ class SseRenderer(Protocol):
 
 
 class OpenAISse:
-    """``data: {chunk}`` lines, a usage chunk when asked, then ``data: [DONE]``."""
+    """``data: {chunk}`` lines, a usage chunk when asked, then ``data: [DONE]``. A client that
+    declared OpenAI's deprecated ``functions`` gets its tool call as ``delta.function_call``."""
 
-    def __init__(self, *, model: str, include_usage: bool) -> None:
-        self._writer = OpenAIStreamWriter(model=model, include_usage=include_usage)
+    def __init__(self, *, model: str, include_usage: bool, legacy_functions: bool = False) -> None:
+        writer = LegacyFunctionsStreamWriter if legacy_functions else OpenAIStreamWriter
+        self._writer = writer(model=model, include_usage=include_usage)
 
     def feed(self, event: ev.StreamEvent) -> list[bytes]:
         return [encode_openai_chunk(chunk) for chunk in self._writer.feed(event)]

@@ -24,7 +24,7 @@ from shared.providers.registry import provider_for
 
 FIRST_WAIT_S = 1.0
 KEEPALIVE_S = 5.0
-_OUTPUT = (ev.TextDelta, ev.ReasoningDelta, ev.ToolCallStart, ev.ToolCallArgsDelta)
+_OUTPUT = (ev.TextDelta, ev.RefusalDelta, ev.ReasoningDelta, ev.ToolCallStart, ev.ToolCallArgsDelta)
 
 
 async def start_stream(

@@ -35,7 +35,7 @@ class Capture:
         return "".join(self.parts)
 
     def observe(self, event: ev.StreamEvent) -> None:
-        if isinstance(event, ev.TextDelta) and event.choice == 0:
+        if isinstance(event, ev.TextDelta | ev.RefusalDelta) and event.choice == 0:
             self.parts.append(event.text)
         elif isinstance(event, ev.Finish) and event.choice == 0:
             self.finish_reason = event.reason.value
@@ -72,9 +72,9 @@ class _CapturingSse:
 def capturing(fmt: ChatFormat, capture: Capture) -> ChatFormat:
     """``fmt``, reporting the answer into ``capture`` as it renders it."""
 
-    def render(answer: ChatResponse, model: str) -> dict[str, Any]:
+    def render(request: ChatRequest, answer: ChatResponse, model: str) -> dict[str, Any]:
         capture.take_response(answer, model)
-        return fmt.render(answer, model)
+        return fmt.render(request, answer, model)
 
     def stream_renderer(request: ChatRequest, model: str) -> SseRenderer:
         capture.model = model

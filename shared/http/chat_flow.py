@@ -43,7 +43,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 class ChatFormat:
     endpoint: str
     parse: Callable[[dict[str, Any]], ChatRequest]
-    render: Callable[[ChatResponse, str], dict[str, Any]]
+    render: Callable[[ChatRequest, ChatResponse, str], dict[str, Any]]  # (client's request, answer, model)
     stream_renderer: Callable[[ChatRequest, str], SseRenderer]
     passthrough: bool = False  # send the client's own body to upstreams of the same format
 
@@ -150,7 +150,7 @@ async def _complete(
         raise
     finally:
         await _settle(call, outcome, status)
-    body = fmt.render(answer, target.entry.id)
+    body = fmt.render(call.request, answer, target.entry.id)
     return UpstreamJSONResponse(body, headers=success_headers(call, target.entry.id))
 
 

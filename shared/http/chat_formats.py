@@ -22,12 +22,14 @@ def _parse_openai(data: dict[str, Any]) -> ChatRequest:
     return request_from_openai(parse_model(ChatCompletionRequest, data))
 
 
-def _render_openai(answer: ChatResponse, model: str) -> dict[str, Any]:
-    return response_to_openai(answer, model=model)
+def _render_openai(request: ChatRequest, answer: ChatResponse, model: str) -> dict[str, Any]:
+    return response_to_openai(answer, model=model, legacy_functions=request.legacy_functions)
 
 
 def _openai_stream(request: ChatRequest, model: str) -> SseRenderer:
-    return OpenAISse(model=model, include_usage=request.include_usage)
+    return OpenAISse(
+        model=model, include_usage=request.include_usage, legacy_functions=request.legacy_functions
+    )
 
 
 OPENAI = ChatFormat(
@@ -39,7 +41,7 @@ def parse_messages_request(data: dict[str, Any]) -> ChatRequest:
     return request_from_anthropic(parse_model(MessagesRequest, data))
 
 
-def _render_anthropic(answer: ChatResponse, model: str) -> dict[str, Any]:
+def _render_anthropic(request: ChatRequest, answer: ChatResponse, model: str) -> dict[str, Any]:
     if isinstance(answer, PassthroughResponse):  # an Anthropic-native upstream's own message
         return rewrite_message(answer.raw, model, new_anthropic_id())
     return response_to_anthropic(answer, model=model)

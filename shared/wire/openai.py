@@ -1,7 +1,9 @@
 """Pydantic models of OpenAI Chat Completions requests.
 
 Unknown top-level fields are kept (``extra="allow"``) and forwarded to OpenAI-compatible
-upstreams. Content given as a string is read as one text part. Constraints live in the
+upstreams; OpenAI's deprecated ``functions`` / ``function_call`` (and the ``function`` role, and an
+assistant's ``function_call``) are typed, so that they are translated (``openai_legacy``), never
+forwarded raw. Content given as a string is read as one text part. Constraints live in the
 annotations, so a validation error names the parameter (``temperature``, ``stop``, ...).
 Booleans and numbers must be JSON booleans and numbers (``"stream": "yes"`` is refused, as
 OpenAI refuses it; pydantic alone would read it as true).
@@ -85,13 +87,14 @@ ThinkingBlock = Annotated[
 class ChatMessage(_Open):
     """One message. Which fields a role may carry is checked when translating to canonical."""
 
-    role: Literal["system", "developer", "user", "assistant", "tool"]
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: Annotated[
         list[ContentPart] | None,
         BeforeValidator(_parts_from_string, json_schema_input_type=str | list[ContentPart] | None),
     ] = None
     name: str | None = None
     tool_calls: list[ToolCallParam] | None = None
+    function_call: FunctionCall | None = None  # deprecated: an assistant's one call, no id
     tool_call_id: str | None = None
     reasoning_content: str | None = None
     thinking_blocks: list[ThinkingBlock] | None = None
@@ -167,6 +170,8 @@ class ChatCompletionRequest(_Open):
     response_format: ResponseFormatParam | None = None
     tools: list[ToolDef] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    functions: list[FunctionDef] | None = None  # deprecated spelling of tools
+    function_call: Literal["none", "auto"] | NamedFunction | None = None  # ... and of tool_choice
     parallel_tool_calls: StrictBool | None = None
     reasoning_effort: Effort | None = None
     thinking: ThinkingParam | None = None

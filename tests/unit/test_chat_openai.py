@@ -46,7 +46,7 @@ def parse(data: dict[str, Any]) -> ChatRequest:
         ({"n": 0}, "n"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"messages": []}, "messages"),
-        ({"messages": [{"role": "function", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages.0.role"),
         ({"response_format": {"type": "yaml"}}, "response_format.type"),
         ({"reasoning_effort": "extreme"}, "reasoning_effort"),
         ({"thinking": {"type": "enabled", "budget": 5}}, "thinking.budget"),

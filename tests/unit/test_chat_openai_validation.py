@@ -1,6 +1,6 @@
 """What a Chat Completions request must be, as OpenAI refuses it: JSON numbers and booleans (no
 ``"2"`` or ``"yes"``), content on every turn but an assistant's that carries something else, no
-deprecated ``functions``; and an error's ``param`` is the client's field path, without the union
+deprecated ``functions`` alongside ``tools``; and an error's ``param`` is the client's field path, without the union
 members pydantic tried."""
 
 from __future__ import annotations
@@ -95,18 +95,26 @@ def test_an_assistant_turn_may_leave_content_out_when_it_calls_tools_or_refuses(
     assert len(calls.messages) == 3 and len(refusal.messages) == 3 and empty.messages[0].parts == ()
 
 
+FUNCTIONS = [{"name": "f", "parameters": {"type": "object"}}]
+TOOLS = [{"type": "function", "function": {"name": "g"}}]
+
+
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "param"),
     [
-        {"functions": [{"name": "f", "parameters": {"type": "object"}}]},
-        {"function_call": {"name": "f"}},
-        {"function_call": "auto"},
+        ({"functions": FUNCTIONS, "tools": TOOLS}, "functions"),
+        ({"functions": FUNCTIONS, "tool_choice": "auto"}, "functions"),
+        ({"function_call": "auto", "tool_choice": "auto"}, "function_call"),
+        ({"function_call": {"name": "g"}, "tools": TOOLS}, "function_call"),
     ],
 )
-def test_the_deprecated_functions_are_refused_by_name(fields: dict[str, Any]) -> None:
+def test_the_deprecated_functions_mixed_with_tools_are_refused_by_name(
+    fields: dict[str, Any], param: str
+) -> None:
+    """The deprecated spelling is read (test_chat_openai_legacy.py), but not alongside the new one."""
     error = refused(**fields)
 
-    assert error.param == next(iter(fields)) and "use tools" in error.message
+    assert error.param == param and "deprecated spelling of tools" in error.message
 
 
 @pytest.mark.parametrize(

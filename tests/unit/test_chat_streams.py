@@ -42,7 +42,7 @@ def test_openai_chunks_to_events() -> None:
         ev.ReasoningDelta("think"),
         ev.ReasoningDelta("more"),
         ev.TextDelta("Hi"),
-        ev.TextDelta("no"),
+        ev.RefusalDelta("no"),
         ev.Finish(FinishReason.STOP_SEQUENCE, "</end>"),
         ev.UsageReport(Usage(3, 4)),
     ]
