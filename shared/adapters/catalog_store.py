@@ -6,8 +6,11 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from shared.adapters.aws import dynamodb
 from shared.catalog.models import Catalog, ModelEntry
+from shared.observability import get_logger
 from shared.settings import get_settings
 
 
@@ -22,7 +25,21 @@ def read_catalog() -> Catalog:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     items.sort(key=lambda item: int(item["position"]["N"]))
-    return Catalog(models=tuple(ModelEntry.model_validate_json(item["doc"]["S"]) for item in items))
+    return Catalog(models=tuple(entry for item in items if (entry := _entry(item)) is not None))
+
+
+def _entry(item: dict) -> ModelEntry | None:
+    """One stored entry; None, logged, for one this code cannot read (written by a newer
+    ``sluice catalog load`` during a deploy, or by hand): the other models keep serving, where
+    one bad entry made every catalog read, and so every chat request, a 500."""
+    try:
+        return ModelEntry.model_validate_json(item["doc"]["S"])
+    except ValidationError as exc:
+        get_logger().error(
+            "catalog entry skipped: not readable by this version",
+            extra={"model": item.get("id", {}).get("S"), "error": str(exc.errors(include_url=False)[0])},
+        )
+        return None
 
 
 def write_catalog(catalog: Catalog) -> None:
