@@ -15,6 +15,8 @@ from typing import Any
 from shared.adapters.aws import dynamodb
 
 CONFLICT_ATTEMPTS = 5
+CONDITION_FAILED = "ConditionalCheckFailed"
+COUNTED_ATTEMPTS = 5  # transactions a counted write tries (a missing counter costs one)
 _BACKOFF_BASE_S = 0.02
 _RETRYABLE = {"TransactionConflict", "ThrottlingError"}
 
@@ -51,3 +53,31 @@ def transact(items: list[dict[str, Any]], *, sleep: Sleep = time.sleep) -> list[
         else:
             return None
     raise TransactionConflict(f"transaction of {len(items)} items kept conflicting")
+
+
+def create_counted(
+    write: Callable[[], list[str] | None],
+    count: Callable[[], int | None],
+    initialise: Callable[[], None],
+    *,
+    cap: int,
+    full: Callable[[], Exception],
+    what: str,
+) -> None:
+    """Create an item under a per-account cap: ``write`` is one transaction of the new item (first)
+    and its counter's increment on condition the counter is under ``cap``; its codes, or None once
+    committed. A refused transaction is read back (``count``): no counter yet, an account from
+    before it, is ``initialise``d and the write tried again; at ``cap``, ``full()`` is raised;
+    under it, a slot was freed since, and the write is tried again."""
+    for _ in range(COUNTED_ATTEMPTS):
+        codes = write()
+        if codes is None:
+            return
+        if codes[0] == CONDITION_FAILED:  # the new item's random id is taken: never, in practice
+            raise RuntimeError(f"a new {what}'s id is already stored")
+        current = count()
+        if current is None:
+            initialise()
+        elif current >= cap:
+            raise full()
+    raise TransactionConflict(f"creating a {what} kept being refused")

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 from shared.accounts.models import Account, Plan
 from shared.adapters import account_store, key_store
-from shared.adapters.transactions import TransactionConflict
+from shared.adapters.transactions import (
+    CONDITION_FAILED,
+    COUNTED_ATTEMPTS,
+    TransactionConflict,
+    create_counted,
+)
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.keys.models import ApiKeyRecord
 from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
@@ -24,8 +29,6 @@ from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
-ATTEMPTS = 5  # transactions a create, revoke or reissue tries (a missing counter costs one)
-FAILED = "ConditionalCheckFailed"
 NO_CONSENT = "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
 
 
@@ -79,20 +82,20 @@ def _new_key(account: Account, name: str, created_at: str | None = None) -> Issu
 
 def _put_counted(record: ApiKeyRecord, limit: int) -> None:
     """Write the key with the counter's increment, or 403 when the account holds ``limit``."""
-    for _ in range(ATTEMPTS):
-        codes = key_store.put_key_counted(record, limit)
-        if codes is None:
-            return
-        if codes[0] == FAILED:  # a key with this hash exists: 256 random bits never collide
-            raise RuntimeError("a new key's hash is already stored")
-        count = key_store.active_key_count(record.account_id)
-        if count is None:
-            if not initialise_counter(record.account_id):
-                raise NotFound(f"Account {record.account_id} does not exist.")
-        elif count >= limit:
-            raise PermissionDenied(f"An account may hold at most {limit} active keys; revoke one first.")
-        # else a key was revoked since the transaction was refused: try again
-    raise TransactionConflict(f"creating a key for {record.account_id} kept being refused")
+    account_id = record.account_id
+    create_counted(
+        lambda: key_store.put_key_counted(record, limit),
+        lambda: key_store.active_key_count(account_id),
+        lambda: _initialise_or_404(account_id),
+        cap=limit,
+        full=lambda: PermissionDenied(f"An account may hold at most {limit} active keys; revoke one first."),
+        what="key",
+    )
+
+
+def _initialise_or_404(account_id: str) -> None:
+    if not initialise_counter(account_id):
+        raise NotFound(f"Account {account_id} does not exist.")
 
 
 def initialise_counter(account_id: str) -> bool:
@@ -132,9 +135,9 @@ def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:
 
 def _revoke_counted(record: ApiKeyRecord, at: str) -> None:
     """Revoke the key and free its slot once: a key already revoked (by a racing revoke) frees none."""
-    for _ in range(ATTEMPTS):
+    for _ in range(COUNTED_ATTEMPTS):
         codes = key_store.revoke_key_counted(record, at)
-        if codes is None or codes[0] == FAILED:
+        if codes is None or codes[0] == CONDITION_FAILED:
             return
         if not initialise_counter(record.account_id):  # no account item: there is no counter to keep
             key_store.set_key_status(record.key_hash, "revoked", at)
@@ -150,7 +153,7 @@ def reissue_key(account_id: str, key_id: str) -> IssuedKey:
     record = find_account_key(account_id, key_id)
     if record.status != "active":
         raise _revoked(key_id)
-    for _ in range(ATTEMPTS):
+    for _ in range(COUNTED_ATTEMPTS):
         account = account_store.get_account(account_id)
         if account is None:
             raise NotFound(f"Account {account_id} does not exist.")
@@ -162,13 +165,13 @@ def reissue_key(account_id: str, key_id: str) -> IssuedKey:
         codes = key_store.reissue_key_counted(record, issued.record, at, moves_default=moves)
         if codes is None:
             return issued
-        if codes[1] == FAILED:  # revoked (or reissued) since it was read
+        if codes[1] == CONDITION_FAILED:  # revoked (or reissued) since it was read
             raise _revoked(key_id)
-        if codes[0] == FAILED:
+        if codes[0] == CONDITION_FAILED:
             raise RuntimeError("a new key's hash is already stored")
         # the account: no counter yet (initialise it), or its default changed meanwhile (re-read)
-        if key_store.active_key_count(account_id) is None and not initialise_counter(account_id):
-            raise NotFound(f"Account {account_id} does not exist.")
+        if key_store.active_key_count(account_id) is None:
+            _initialise_or_404(account_id)
     raise TransactionConflict(f"reissuing {key_id} kept being refused")
 
 

@@ -15,7 +15,12 @@ from typing import Any
 from shared.accounts.models import Account
 from shared.adapters import tool_store
 from shared.adapters.catalog_store import current_catalog
-from shared.adapters.transactions import TransactionConflict
+from shared.adapters.transactions import (
+    CONDITION_FAILED,
+    COUNTED_ATTEMPTS,
+    TransactionConflict,
+    create_counted,
+)
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.gateway.plan_gates import check_model_allowed
 from shared.gateway.usage_limits import limits_for
@@ -25,8 +30,6 @@ from shared.tools.starter import starter_tool
 from shared.tools.wire import InstallTool, UpdateTool
 
 MAX_TOOLS = 50
-ATTEMPTS = 5  # transactions an install or uninstall tries (a missing counter costs one)
-FAILED = "ConditionalCheckFailed"
 
 
 def check_output_cap(max_output_tokens: int, plan: str) -> None:
@@ -94,19 +97,14 @@ def install(account: Account, body: InstallTool) -> InstalledTool:
 
 def _put_counted(tool: InstalledTool) -> None:
     """Write the tool with the counter's increment, or 403 when the account holds ``MAX_TOOLS``."""
-    for _ in range(ATTEMPTS):
-        codes = tool_store.put_new_tool_counted(tool, MAX_TOOLS)
-        if codes is None:
-            return
-        if codes[0] == FAILED:  # 64 random bits of id already taken in this account
-            raise RuntimeError("a new tool's id is already stored")
-        count = tool_store.tool_count(tool.account_id)
-        if count is None:
-            initialise_counter(tool.account_id)
-        elif count >= MAX_TOOLS:
-            raise PermissionDenied(f"An account may hold at most {MAX_TOOLS} tools; uninstall one first.")
-        # else a tool was uninstalled since the transaction was refused: try again
-    raise TransactionConflict(f"installing a tool for {tool.account_id} kept being refused")
+    create_counted(
+        lambda: tool_store.put_new_tool_counted(tool, MAX_TOOLS),
+        lambda: tool_store.tool_count(tool.account_id),
+        lambda: initialise_counter(tool.account_id),
+        cap=MAX_TOOLS,
+        full=lambda: PermissionDenied(f"An account may hold at most {MAX_TOOLS} tools; uninstall one first."),
+        what="tool",
+    )
 
 
 def initialise_counter(account_id: str) -> None:
@@ -134,11 +132,11 @@ def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
 def uninstall(account: Account, tool_id: str) -> dict[str, Any]:
     """Remove a tool (404 if the account has no such tool); its slot is freed once."""
     if tool_store.is_tool_id(tool_id):
-        for _ in range(ATTEMPTS):
+        for _ in range(COUNTED_ATTEMPTS):
             codes = tool_store.delete_tool_counted(account.account_id, tool_id)
             if codes is None:
                 return {"object": "tool", "id": tool_id, "deleted": True}
-            if codes[0] == FAILED:  # no such tool, or a racing uninstall took it: nothing to free
+            if codes[0] == CONDITION_FAILED:  # no such tool, or a racing uninstall took it: nothing to free
                 break
             initialise_counter(account.account_id)
         else:
