@@ -22,7 +22,7 @@ from shared.gateway.usage_limits import check_body_size
 from shared.http.app import create_app, request_id
 from shared.http.body import parse_model, read_json
 from shared.http.chat import error_headers, parse_json_object, read_body
-from shared.http.chat_flow import execute_call
+from shared.http.chat_flow import admitted, execute_call
 from shared.http.chat_formats import OPENAI
 from shared.http.context import source_ip
 from shared.http.dashboard_chat import default_key_caller, prepare_call, signed_in_account
@@ -93,8 +93,7 @@ async def run_tool(request: Request) -> Response:
     try:
         return await _run_tool(request, account, attempt)
     except SluiceError as error:
-        call = getattr(request.state, "call", None)
-        if call is None or call.admission is None:  # an admitted run's usage event logs it
+        if not admitted(request):  # an admitted run's usage event logs it
             await asyncio.to_thread(log_refusal, attempt, error)
         raise
 

@@ -78,10 +78,14 @@ def _betas(request: Request) -> tuple[str, ...]:
 
 def _counted(request: Request) -> bool:
     """Whether the IP row saw this request: its admission, or the failed key's count."""
+    return getattr(request.state, "admission", None) is not None or admitted(request)
+
+
+def admitted(request: Request) -> bool:
+    """Whether the request's call passed its admission (``execute_call`` keeps the call on the
+    request before admitting it): after that, its usage event accounts for it."""
     call: ChatCall | None = getattr(request.state, "call", None)
-    return getattr(request.state, "admission", None) is not None or (
-        call is not None and call.admission is not None
-    )
+    return call is not None and call.admission is not None
 
 
 async def _caller_and_catalog(request: Request, raw: bytes) -> tuple[Caller, Catalog]:
