@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' ; test $${PIPESTATUS[0]} -eq 0
 	@touch $@
 
+# The official Node SDKs that tests/e2e/test_node_sdks.py runs, exactly as the lock file pins them.
+NODE_E2E := tests/e2e/node
+$(NODE_E2E)/node_modules/.installed: $(NODE_E2E)/package.json $(NODE_E2E)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the Node SDK e2e tests need Node.js 20.18+ and npm"; exit 1; }
+	npm ci --prefix $(NODE_E2E) --no-audit --no-fund --no-progress
+	@touch $@
+
 $(SAM_VENV)/.installed:
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
@@ -49,7 +56,7 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(PY) -m pytest tests/integration
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed $(NODE_E2E)/node_modules/.installed
 	$(PY) -m pytest tests/e2e
 
 infra: $(VENV)/.installed $(SAM_VENV)/.installed
@@ -59,7 +66,7 @@ infra: $(VENV)/.installed $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(NODE_E2E)/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
