@@ -1,6 +1,7 @@
 """The one way every HTTP function builds its ASGI app.
 
-- ``X-Request-Id`` on every response (API Gateway's request id when there is one);
+- ``X-Request-Id`` on every response (API Gateway's request id when there is one), and on
+  Anthropic Messages routes ``request-id`` too, the header Anthropic's SDKs read;
 - every error, expected or not, rendered in the endpoint's wire format, never a stack trace;
 - unknown routes 404 and wrong methods 405 as JSON;
 - CORS for browser clients.
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import MethodNotAllowed, NotFound, ServiceUnavailable, SluiceError
 from shared.http.context import gateway_request_id
-from shared.http.error_render import error_body, format_for_path
+from shared.http.error_render import ErrorFormat, error_body, format_for_path
 from shared.http.limits import limit_headers
 from shared.observability import get_logger
 
@@ -32,6 +33,7 @@ ErrorHeaders = Callable[[Request], Awaitable[dict[str, str]]]
 
 EXPOSED_HEADERS = [
     "X-Request-Id",
+    "Request-Id",
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
@@ -52,7 +54,8 @@ def error_response(
     error: SluiceError, path: str, rid: str, extra_headers: dict[str, str] | None = None
 ) -> JSONResponse:
     headers = {"X-Request-Id": rid, **(extra_headers or {}), **error.headers()}
-    return JSONResponse(error_body(error, format_for_path(path)), status_code=error.status, headers=headers)
+    body = error_body(error, format_for_path(path), rid)
+    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 class RequestIdMiddleware:
@@ -68,14 +71,17 @@ class RequestIdMiddleware:
         rid = gateway_request_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         started = False
+        ids = [(b"x-request-id", rid.encode())]
+        if format_for_path(scope.get("path", "")) is ErrorFormat.ANTHROPIC:
+            ids.append((b"request-id", ids[0][1]))
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", rid.encode()))
+                present = {k.lower() for k, _ in headers}
+                headers += [(name, value) for name, value in ids if name not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -22,9 +22,17 @@ def format_for_path(path: str) -> ErrorFormat:
     return ErrorFormat.ANTHROPIC if bare in _ANTHROPIC_PATHS else ErrorFormat.OPENAI
 
 
-def error_body(error: SluiceError, fmt: ErrorFormat) -> dict[str, Any]:
+def error_body(error: SluiceError, fmt: ErrorFormat, rid: str | None = None) -> dict[str, Any]:
+    """The error's JSON; Anthropic's carries the request id at the top level too, as Anthropic's
+    own API does (its SDKs read it there and in the ``request-id`` header)."""
     if fmt is ErrorFormat.ANTHROPIC:
-        return {"type": "error", "error": {"type": error.anthropic_type, "message": error.message}}
+        body: dict[str, Any] = {
+            "type": "error",
+            "error": {"type": error.anthropic_type, "message": error.message},
+        }
+        if rid:
+            body["request_id"] = rid
+        return body
     return {
         "error": {
             "message": error.message,

@@ -155,15 +155,18 @@ def unparsable_request_answer(message: str, path: str, default_headers: list[tup
 
     from shared import json_codec
     from shared.errors import InvalidRequest
-    from shared.http.error_render import error_body, format_for_path
+    from shared.http.error_render import ErrorFormat, error_body, format_for_path
 
-    body = json_codec.dumps(error_body(InvalidRequest(message), format_for_path(path)))
+    rid = uuid.uuid4().hex
+    fmt = format_for_path(path)
+    body = json_codec.dumps(error_body(InvalidRequest(message), fmt, rid))
     head = [b"HTTP/1.1 400 Bad Request\r\n"]
     head += [name + b": " + value + b"\r\n" for name, value in default_headers]
     head += [
         b"content-type: application/json\r\n",
         b"content-length: %d\r\n" % len(body),
-        b"x-request-id: " + uuid.uuid4().hex.encode() + b"\r\n",
+        b"x-request-id: " + rid.encode() + b"\r\n",
+        *([b"request-id: " + rid.encode() + b"\r\n"] if fmt is ErrorFormat.ANTHROPIC else []),
         b"connection: close\r\n\r\n",
     ]
     return b"".join(head) + body

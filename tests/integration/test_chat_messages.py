@@ -35,6 +35,7 @@ def test_create_returns_a_message_with_real_usage(chat_world) -> None:
     assert message.usage.output_tokens == len(text.split())
     [event] = queued_usage_events(chat_world.usage_queue)
     assert event["endpoint"] == "messages" and event["credits"] == 3 and event["charged"] is True
+    assert message._request_id == event["request_id"]  # the SDK reads it from the request-id header
 
 
 def test_stream_text_and_final_message_agree(chat_world) -> None:
@@ -93,10 +94,13 @@ def test_errors_are_in_anthropic_format(chat_world) -> None:
 
     with pytest.raises(anthropic.NotFoundError) as missing:
         asyncio.run(go())
+    rid = missing.value.response.headers["x-request-id"]
     assert missing.value.body == {
         "type": "error",
         "error": {"type": "not_found_error", "message": "The model 'no-such-model' does not exist."},
+        "request_id": rid,
     }
+    assert missing.value.request_id == rid  # what the SDK reads: the request-id header
 
 
 def test_nan_in_a_tool_schema_is_an_anthropic_400(chat_world) -> None:

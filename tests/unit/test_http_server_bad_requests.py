@@ -53,7 +53,8 @@ async def exchange(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 def refused(raw: bytes) -> Any:
-    """The JSON body of the 400 that ``raw`` gets, once its head is checked."""
+    """The JSON body of the 400 that ``raw`` gets, once its head is checked; an Anthropic-shaped
+    body's ``request_id`` must be the response's request id, in both headers."""
     SEEN.clear()
     status, headers, body = asyncio.run(exchange(raw))
     assert status == 400
@@ -62,7 +63,12 @@ def refused(raw: bytes) -> Any:
     assert len(headers["x-request-id"]) == 32
     assert headers["connection"] == "close"
     assert int(headers["content-length"]) == len(body)
-    return json.loads(body)
+    answer = json.loads(body)
+    if answer.get("type") == "error":
+        assert headers["request-id"] == headers["x-request-id"] == answer.pop("request_id")
+    else:
+        assert "request-id" not in headers
+    return answer
 
 
 OPENAI_400 = {
