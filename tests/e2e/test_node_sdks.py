@@ -197,6 +197,7 @@ def test_anthropic_create_with_a_system_prompt(anthropic_seen: Seen) -> None:
     assert message["stop_reason"] == "end_turn" and message["stop_sequence"] is None
     assert message["usage"]["output_tokens"] == len(text_of(message).split())
     assert message["usage"]["input_tokens"] >= 7, "the system prompt was counted too"
+    assert message["request_id"], "the SDK reads the request-id header"
 
 
 def test_anthropic_stream_text_events_and_final_message_agree(anthropic_seen: Seen) -> None:
@@ -255,3 +256,4 @@ def test_anthropic_errors_are_the_sdks_typed_classes(
     assert (refused["class"], refused["status"]) == (error_class, status), json.dumps(refused)
     assert refused["sdk_error"] and refused["body"]["type"] == "error"
     assert refused["body"]["error"]["type"] == error_type and says in refused["body"]["error"]["message"]
+    assert refused["request_id"] and refused["body"]["request_id"] == refused["request_id"]

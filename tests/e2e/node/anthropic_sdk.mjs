@@ -24,8 +24,8 @@ const WEATHER = {
 };
 
 function answer(message) {
-  const { id, type, model, content, stop_reason, stop_sequence, usage } = message;
-  return { id, type, model, content, stop_reason, stop_sequence, usage };
+  const { id, type, model, content, stop_reason, stop_sequence, usage, _request_id } = message;
+  return { id, type, model, content, stop_reason, stop_sequence, usage, request_id: _request_id ?? null };
 }
 
 async function stream() {
