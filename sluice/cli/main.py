@@ -1,11 +1,11 @@
-"""``sluice``: operate a Sluice deployment (accounts, keys, credits, catalog, usage; local schedules)."""
+"""``sluice``: operate a Sluice deployment (accounts, keys, credits, catalog, usage, DLQs; schedules)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from sluice.cli import commands, schedules
+from sluice.cli import commands, dlq, schedules
 from sluice.cli.target import LOCAL_ENV, use_local, use_stack
 
 
@@ -18,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="area", required=True)
     commands.register(sub)
     schedules.register(sub)
+    dlq.register(sub)
     return parser
 
 

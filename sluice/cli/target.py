@@ -3,7 +3,7 @@
 - ``--local`` (default when ``.sluice/local.env`` exists): the moto endpoint the local stack wrote,
   and the local table names.
 - ``--stack NAME``: table and queue names from the CloudFormation stack's outputs.
-- otherwise: ``SLUICE_*_TABLE`` variables already in the environment.
+- otherwise: ``SLUICE_*_TABLE`` (and ``SLUICE_*_QUEUE_URL``) variables already in the environment.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ OUTPUT_TO_ENV = {
     "LedgerTableName": "SLUICE_LEDGER_TABLE",
     "UsageTableName": "SLUICE_USAGE_TABLE",
     "UsageQueueUrl": "SLUICE_USAGE_QUEUE_URL",
+    # the queues and dead-letter queues of ``sluice dlq`` (sluice/cli/dlq.py)
+    "UsageDeadLetterQueueUrl": "SLUICE_USAGE_DEAD_LETTER_QUEUE_URL",
+    "ContactQueueUrl": "SLUICE_CONTACT_QUEUE_URL",
+    "ContactDeadLetterQueueUrl": "SLUICE_CONTACT_DEAD_LETTER_QUEUE_URL",
+    "AgentRunsQueueUrl": "SLUICE_AGENT_RUNS_QUEUE_URL",
+    "AgentRunsDeadLetterQueueUrl": "SLUICE_AGENT_RUNS_DEAD_LETTER_QUEUE_URL",
 }
 
 
