@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
+from shared.adapters.sqs_batch import LoggedBatchProcessor
 from shared.agents.models import StepMessage
 from shared.agents.worker import handle
 
@@ -23,7 +24,7 @@ class StepRecordModel(SqsRecordModel):
     body: Json[StepMessage]
 
 
-processor = BatchProcessor(
+processor = LoggedBatchProcessor(
     event_type=EventType.SQS, model=StepRecordModel, raise_on_entire_batch_failure=False
 )
 

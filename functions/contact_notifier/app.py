@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
+from shared.adapters.sqs_batch import LoggedBatchProcessor
 from shared.contact.models import ContactNotice
 from shared.contact.service import notify
 from shared.observability import get_logger
@@ -24,7 +25,7 @@ class NoticeRecord(SqsRecordModel):
     body: Json[ContactNotice]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=NoticeRecord)
+processor = LoggedBatchProcessor(event_type=EventType.SQS, model=NoticeRecord)
 
 
 def record_handler(record: NoticeRecord) -> str:

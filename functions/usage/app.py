@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
+from shared.adapters.sqs_batch import LoggedBatchProcessor
 from shared.observability import get_logger
 from shared.usage.events import UsageEvent
 from shared.usage.service import apply_usage_event
@@ -23,7 +24,7 @@ class UsageRecord(SqsRecordModel):
     body: Json[UsageEvent]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=UsageRecord)
+processor = LoggedBatchProcessor(event_type=EventType.SQS, model=UsageRecord)
 
 
 def record_handler(record: UsageRecord) -> str:

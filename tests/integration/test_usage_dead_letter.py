@@ -5,12 +5,17 @@ The real usage handler runs behind the local SQS event-source mapping of templat
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
 import boto3
 import pytest
 from credits_support import admit, bodies, usage_event
+from faults_support import (
+    LogCapture,
+    log_capture,  # noqa: F401 - the `logs` fixture
+)
 
 from shared.credits.ledger import balance, grant_credits
 from sluice.local.event_sources import SqsPoller
@@ -50,7 +55,9 @@ def _count(sqs, url: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def test_poison_message_goes_to_the_dlq_while_its_batch_mates_are_settled(pipeline, template) -> None:
+def test_poison_message_goes_to_the_dlq_while_its_batch_mates_are_settled(
+    pipeline, template, logs: LogCapture
+) -> None:
     poller, sqs, resources = pipeline
     queue, dlq = resources.names["UsageQueue"], resources.names["UsageDeadLetterQueue"]
     max_receives = template.resources("AWS::SQS::Queue")["UsageQueue"]["RedrivePolicy"]["maxReceiveCount"]
@@ -75,3 +82,12 @@ def test_poison_message_goes_to_the_dlq_while_its_batch_mates_are_settled(pipeli
     assert int(moved["Attributes"]["ApproximateReceiveCount"]) >= max_receives
     assert _count(sqs, queue) == 0
     assert balance(account) == 7, "the three good events were settled, once each"
+    failed = [line for line in map(json.loads, logs.lines) if line["message"] == "queue record failed"]
+    assert len({line["message_id"] for line in failed}) == 1, "only the poison message failed"
+    assert [line["receives"] for line in failed] == [str(n) for n in range(1, max_receives + 1)]
+    assert failed[0]["level"] == "WARNING" and failed[0]["error"] == "ValidationError"
+    assert (
+        "body.not: extra_forbidden" in failed[0]["refused"]
+        and "body.credits: missing" in failed[0]["refused"]
+    )
+    assert "a usage event" not in json.dumps(failed), "the body's values are not logged"
