@@ -93,7 +93,7 @@ class RequestIdMiddleware:
             get_logger().exception("unhandled error", extra={"request_id": rid, "path": scope.get("path")})
             if not started:
                 error = _unexpected(exc, rid)
-                await error_response(error, scope.get("path", ""), rid)(scope, receive, send)
+                await error_response(error, scope.get("path", ""), rid)(scope, receive, send_with_id)
 
 
 def _is_aws_failure(exc: Exception) -> bool:

@@ -172,7 +172,8 @@ def _json_error(path: str, response: httpx.Response) -> ErrorSeen:
     assert response.headers["content-type"].startswith("application/json"), response.text
     body = response.json()
     if path.endswith("/messages") or path.endswith("/count_tokens"):
-        assert body["type"] == "error" and set(body) == {"type", "error"}, body
+        assert body["type"] == "error" and set(body) == {"type", "error", "request_id"}, body
+        assert body["request_id"] == response.headers["request-id"] == response.headers["x-request-id"]
         detail = body["error"]
         assert set(detail) == {"type", "message"}, detail
     else:
