@@ -109,8 +109,9 @@ def claude_thinking(
     or the loop's next step, is what its client needs, and reasoning only how well it is made (the
     effort still goes). On a route whose model thinks by budget (``style``: Claude before 4.6,
     which takes neither adaptive thinking nor effort), such a request's adaptive thinking becomes
-    enabled thinking with its effort's budget (``budget_thinking``). An Anthropic-format request
-    goes as its client sent it."""
+    enabled thinking with its effort's budget (``budget_thinking``), and a budget that leaves no
+    room under ``max_tokens`` keeps a share of it. An Anthropic-format request goes as its client
+    sent it."""
     if not thinks(thinking) or req.extras_format is WireFormat.ANTHROPIC:
         return thinking
     forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in FORCED_TOOL_CHOICES
@@ -119,6 +120,11 @@ def claude_thinking(
     if style == "budget" and thinking is not None and thinking["type"] == ThinkingMode.ADAPTIVE:
         effort = req.reasoning.effort if req.reasoning and req.reasoning.effort else ReasoningEffort.MEDIUM
         return budget_thinking(EFFORT_BUDGET.get(effort, MIN_THINKING_BUDGET), max_tokens)
+    budget = thinking.get("budget_tokens") if thinking is not None else None
+    if budget is not None and max_tokens is not None and budget >= max_tokens:
+        # OpenAI-compatible hosts take a budget over max_tokens (Kilo Code sends one without
+        # max_tokens, which then is the plan's cap); Claude refuses it: it keeps a share.
+        return budget_thinking(budget, max_tokens)
     return thinking
 
 
@@ -204,11 +210,16 @@ def check_thinking_budget(config: ReasoningConfig) -> None:
 
 def requested_thinking(config: ReasoningConfig | None, source: WireFormat | None) -> Json | None:
     """``thinking`` as the request asked for it, before Claude's rules (``claude_thinking``): its
-    own ``thinking``, checked against Claude's floor; an effort of ``none`` as thinking disabled
+    own ``thinking``, checked against Claude's floor (an OpenAI client's enabled thinking without a
+    budget is adaptive thinking); an effort of ``none`` as thinking disabled
     (Claude models that think by default would think without it); another effort as
     ``effort_thinking`` says."""
     if config is None:
         return None
+    if source is WireFormat.OPENAI and config.mode is ThinkingMode.ENABLED and config.budget_tokens is None:
+        # OpenAI-compatible hosts (Moonshot, GLM, DeepSeek) take {"type": "enabled"} alone as the
+        # switch that turns thinking on (Roo Code sends it so): Claude thinks as for an effort.
+        return {"type": ThinkingMode.ADAPTIVE.value}
     if config.mode is None:
         if config.effort is ReasoningEffort.NONE:
             return {"type": ThinkingMode.DISABLED.value}

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from shared.chat.cache import cache_from_wire
 from shared.chat.canonical import (
+    CacheControl,
     ChatRequest,
     Image,
     Message,
@@ -113,6 +115,7 @@ def _message(msg: wire.ChatMessage, index: int, calls: LegacyCalls) -> Message:
             parts += (calls.call(msg.function_call, index),)
     else:
         parts = tuple(_part(p, f"{param}.content.{j}") for j, p in enumerate(msg.content or ()))
+    parts = _cache_last(parts, cache_from_wire(msg.cache_control))
     # a function message's name is its function's, not a participant's
     message = Message(role=role, parts=parts, name=None if msg.role == "function" else msg.name)
     check_parts(message, f"{param}.content")
@@ -144,11 +147,23 @@ def _content_optional(msg: wire.ChatMessage) -> bool:
     return bool(calls or msg.refusal or msg.reasoning_content or msg.thinking_blocks)
 
 
+def _cache_last(parts: tuple[Part, ...], cache: CacheControl | None) -> tuple[Part, ...]:
+    """A message's ``cache_control`` on its last part that can carry one."""
+    if cache is None:
+        return parts
+    for index in reversed(range(len(parts))):
+        part = parts[index]
+        if isinstance(part, Text | Image | ToolCall | ToolResult):
+            return (*parts[:index], replace(part, cache=cache), *parts[index + 1 :])
+    return parts
+
+
 def _part(part: wire.ContentPart, param: str) -> Part:
     if isinstance(part, wire.TextPart):
         return Text(part.text, cache=cache_from_wire(part.cache_control))
     if isinstance(part, wire.ImagePart):
-        return image_from_url(part.image_url.url, part.image_url.detail, f"{param}.image_url.url")
+        image = image_from_url(part.image_url.url, part.image_url.detail, f"{param}.image_url.url")
+        return replace(image, cache=cache_from_wire(part.cache_control))
     return Refusal(part.refusal)
 
 
@@ -177,7 +192,8 @@ def _assistant_parts(msg: wire.ChatMessage, param: str) -> tuple[Part, ...]:
     if msg.refusal:
         parts.append(Refusal(msg.refusal))
     for call in msg.tool_calls or ():
-        parts.append(ToolCall(id=call.id, name=call.function.name, arguments_json=call.function.arguments))
+        cache = cache_from_wire(call.cache_control)
+        parts.append(ToolCall(call.id, call.function.name, call.function.arguments, cache=cache))
     return tuple(parts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from shared.chat.canonical import ALLOWED_PARTS, Message, ServerTool, Text, Tool
+from shared.chat.canonical import ALLOWED_PARTS, Message, ServerTool, Text, Tool, WireFormat
 from shared.errors import InvalidRequest
 
 
@@ -44,6 +44,16 @@ def merge_consecutive(messages: Iterable[Message]) -> tuple[Message, ...]:
         else:
             merged.append(message)
     return tuple(merged)
+
+
+def without_blank_text[P](parts: Iterable[P], source: WireFormat | None) -> list[P]:
+    """The parts but text that is empty or only whitespace, which OpenAI takes (Continue sends
+    ``" "`` for a turn without text) and Anthropic and Bedrock's Converse refuse: it carries
+    nothing, so their request mappers leave it out. An Anthropic-format request keeps it and gets
+    the refusal its client would get from Anthropic."""
+    if source is WireFormat.ANTHROPIC:
+        return list(parts)
+    return [part for part in parts if not (isinstance(part, Text) and not part.text.strip())]
 
 
 def text_of(parts: Iterable[object], separator: str = "") -> str:

@@ -32,6 +32,7 @@ from shared.chat.claude_rules import (
     claude_controls,
     requested_thinking,
 )
+from shared.chat.messages import without_blank_text
 from shared.errors import InvalidRequest, UpstreamError
 
 type Json = dict[str, Any]
@@ -102,6 +103,7 @@ def _system(req: ChatRequest) -> list[Json]:
     for message in req.messages:
         if message.role is Role.SYSTEM:
             texts.extend(p for p in message.parts if isinstance(p, Text))
+    texts = without_blank_text(texts, req.extras_format)
     return [with_cache({"type": "text", "text": t.text}, t.cache) for t in texts]
 
 
@@ -113,7 +115,8 @@ def _turns(req: ChatRequest) -> list[Json]:
         if message.role is Role.SYSTEM:
             continue
         role = ROLE_TO_ANTHROPIC[message.role]
-        blocks = [b for b in (content_block(p) for p in message.parts) if b is not None]
+        parts = without_blank_text(message.parts, req.extras_format)
+        blocks = [b for b in (content_block(p) for p in parts) if b is not None]
         if not blocks:  # e.g. only unsigned reasoning from another provider: nothing to replay
             continue  # (an empty turn is refused); its neighbours merge instead
         if turns and turns[-1]["role"] == role:

@@ -40,6 +40,7 @@ from shared.chat.claude_rules import (
     names_claude,
     requested_thinking,
 )
+from shared.chat.messages import without_blank_text
 from shared.chat.to_anthropic import EMPTY_SCHEMA
 from shared.errors import InvalidRequest
 from shared.providers.bedrock_blocks import cache_point, content_blocks
@@ -124,7 +125,7 @@ def _system(req: ChatRequest) -> list[Json]:
         if message.role is Role.SYSTEM:
             texts.extend(p for p in message.parts if isinstance(p, Text))
     blocks: list[Json] = []
-    for text in texts:
+    for text in without_blank_text(texts, req.extras_format):
         if text.text:
             blocks.extend([{"text": text.text}, *cache_point(text.cache)])
     return blocks
@@ -138,7 +139,8 @@ def _turns(req: ChatRequest) -> list[Json]:
         if message.role is Role.SYSTEM:
             continue
         role = ROLE_TO_CONVERSE[message.role]
-        blocks = [block for part in message.parts for block in content_blocks(part)]
+        parts = without_blank_text(message.parts, req.extras_format)
+        blocks = [block for part in parts for block in content_blocks(part)]
         if not blocks:  # e.g. only unsigned reasoning from another provider: nothing to replay
             continue  # (an empty turn is refused); its neighbours merge instead
         if turns and turns[-1]["role"] == role:

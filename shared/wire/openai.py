@@ -56,6 +56,7 @@ class ImageUrl(_Open):
 class ImagePart(_Open):
     type: Literal["image_url"]
     image_url: ImageUrl
+    cache_control: CacheControlParam | None = None
 
 
 class RefusalPart(_Open):
@@ -75,6 +76,7 @@ class ToolCallParam(_Open):
     id: Annotated[str, Field(min_length=1)]
     type: Literal["function"] = "function"
     function: FunctionCall
+    cache_control: CacheControlParam | None = None
 
 
 # Signed reasoning as a Claude route's answer gave it (``thinking_blocks``, in Anthropic's shape); sent
@@ -85,7 +87,11 @@ ThinkingBlock = Annotated[
 
 
 class ChatMessage(_Open):
-    """One message. Which fields a role may carry is checked when translating to canonical."""
+    """One message. Which fields a role may carry is checked when translating to canonical.
+
+    ``cache_control`` may mark a whole message, as the Vercel AI SDK's OpenAI-compatible provider
+    writes it (OpenCode does for Claude models) and LiteLLM and OpenRouter read it: its last part.
+    """
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: Annotated[
@@ -99,6 +105,7 @@ class ChatMessage(_Open):
     reasoning_content: str | None = None
     thinking_blocks: list[ThinkingBlock] | None = None
     refusal: str | None = None
+    cache_control: CacheControlParam | None = None
 
 
 class FunctionDef(_Open):

@@ -8,9 +8,9 @@ thinking blocks of earlier turns are not part of the prompt, as with Anthropic.
 
 Unknown top-level fields are accepted (clients send many). Block types the simulator cannot
 answer (documents, server tools, ...) are refused with a 400 naming the block, as are the rules
-Anthropic enforces on a conversation: non-empty turns, every ``tool_use`` answered by a
-``tool_result`` in the next turn, a thinking budget below ``max_tokens``, and thinking replayed
-with the signature the simulator gave it.
+Anthropic enforces on a conversation: non-empty turns, non-empty text blocks (and a turn's text
+not all whitespace), every ``tool_use`` answered by a ``tool_result`` in the next turn, a thinking
+budget below ``max_tokens``, and thinking replayed with the signature the simulator gave it.
 """
 
 from __future__ import annotations
@@ -201,6 +201,7 @@ def _check_turns(turns: list[Turn]) -> None:
                 "final assistant message",
                 "messages",
             )
+        _check_texts(turn)
         allowed = _ALLOWED_BLOCKS[turn.role]
         if misplaced := next((block.type for block in turn.content if block.type not in allowed), None):
             raise InvalidRequest(f"messages.{index}: {misplaced} blocks are not allowed in {turn.role} turns")
@@ -213,6 +214,15 @@ def _check_turns(turns: list[Turn]) -> None:
         _check_answers(f"messages.{merged[0][0]}", asked, answered)
         asked = {block.id for block in blocks if isinstance(block, ToolUseBlock)}
     _check_answers("messages", asked, set())
+
+
+def _check_texts(turn: Turn) -> None:
+    """Anthropic refuses an empty text block, and a turn whose text blocks are all whitespace."""
+    texts = [block.text for block in turn.content if isinstance(block, TextBlock)]
+    if not all(texts):
+        raise InvalidRequest("messages: text content blocks must be non-empty", "messages")
+    if texts and not any(text.strip() for text in texts):
+        raise InvalidRequest("messages: text content blocks must contain non-whitespace text", "messages")
 
 
 def _check_answers(where: str, asked: set[str], answered: set[str]) -> None:

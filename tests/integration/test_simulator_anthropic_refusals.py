@@ -125,6 +125,22 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input":
         ),
         ({"model": "m", "max_tokens": 5, "messages": [*user(), *user("")]}, "non-empty content"),
         (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}],
+            },
+            "text content blocks must be non-empty",
+        ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [*user(), {"role": "assistant", "content": " \n"}, *user()],
+            },
+            "text content blocks must contain non-whitespace text",
+        ),
+        (
             {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [TOOL_USE]}]},
             "user turns",
         ),

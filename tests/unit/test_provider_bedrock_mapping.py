@@ -142,6 +142,7 @@ def test_sampling_stop_and_model_specific_fields() -> None:
     )
     thinking = replace(
         req,
+        max_tokens=4096,  # over the budget, as Claude requires
         reasoning=ReasoningConfig(mode=ThinkingMode.ENABLED, budget_tokens=2048, effort=ReasoningEffort.HIGH),
     )
 
@@ -153,7 +154,7 @@ def test_sampling_stop_and_model_specific_fields() -> None:
     assert kwargs["additionalModelRequestFields"] == {"top_k": 40}
     assert kwargs["additionalModelResponseFieldPaths"] == ["/stop_sequence"]
     # While Claude thinks: temperature 1 (1.7 clamped to it), no top_k, no top_p below 0.95.
-    assert thinks["inferenceConfig"] == {"maxTokens": 300, "temperature": 1.0, "stopSequences": ["END"]}
+    assert thinks["inferenceConfig"] == {"maxTokens": 4096, "temperature": 1.0, "stopSequences": ["END"]}
     assert thinks["additionalModelRequestFields"] == {"thinking": {"type": "enabled", "budget_tokens": 2048}}
     assert thinks["outputConfig"] == {"effort": "high"}
 
