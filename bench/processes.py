@@ -225,6 +225,15 @@ def pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(int(task.name), cpus)
 
 
+def realtime(pid: int) -> None:
+    """Every thread of ``pid`` under SCHED_FIFO at the lowest priority: once runnable, it runs at
+    once, whatever else wants the CPU (it never spins: it sleeps in epoll between events). Needs
+    root (CAP_SYS_NICE)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(1))
+
+
 def install_uvloop() -> None:
     """The benchmark client on uvloop, as the gateway and the upstreams run (when it is installed)."""
     try:

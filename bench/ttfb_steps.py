@@ -23,6 +23,9 @@ process).
 client) on CPU 1: the gateway alone on its CPU, as deployed, where the scheduler otherwise may
 run a process woken by the gateway (the upstream, the client) on the gateway's CPU while the
 other one idles. A diagnostic of where the time goes on two cores, not the benchmark's figure.
+``--first`` runs the gateway and the relay under SCHED_FIFO (root): each runs as soon as it is
+woken, so it never waits for a process it woke onto its own CPU, while the client, the upstream
+and moto keep both CPUs under the normal scheduler. Also a diagnostic (fourteenth round).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bench.processes import (
     bench_events,
     install_uvloop,
     pin,
+    realtime,
     relay_events,
     set_aws,
     set_relay_aws,
@@ -145,7 +149,9 @@ def _compare(out: dict[str, dict[str, float]], paused: str) -> None:
         out[label][ADDED_WAIT] = round(out[label][ADDED] - relayed[WAIT], 3)
 
 
-async def run(streams: int, pause_ms: float, pinned: bool = False) -> dict[str, dict[str, float]]:
+async def run(
+    streams: int, pause_ms: float, pinned: bool = False, first: bool = False
+) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="sluice-ttfb-"))
     upstream = start_fake_upstream(64, workdir)
     responder = start_responder(pause_ms)
@@ -158,6 +164,9 @@ async def run(streams: int, pause_ms: float, pinned: bool = False) -> dict[str, 
             others = (upstream, responder, relay)
             for pid in (*(p.process.pid for p in others), int(values["MOTO_PID"]), os.getpid()):
                 pin(pid, {1})
+        if first:
+            realtime(stack.process.pid)
+            realtime(relay.process.pid)
         auth = {"Authorization": f"Bearer {values['SLUICE_API_KEY']}", "content-type": "application/json"}
         gateway = client.Target(stack.base_url, "bench", auth)
         paused = f"AWS after {pause_ms:g} ms"
@@ -201,13 +210,18 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--pin", action="store_true", help="the gateway on CPU 0, the rest on CPU 1")
     parser.add_argument(
+        "--first",
+        action="store_true",
+        help="the gateway and the relay under SCHED_FIFO: each runs as soon as it is woken (root)",
+    )
+    parser.add_argument(
         "--pause-ms", type=float, default=PAUSE_MS, help="how long bench/responder.py waits before answering"
     )
     args = parser.parse_args()
     if args.pin and not {0, 1} <= os.sched_getaffinity(0):
         parser.error("--pin needs CPUs 0 and 1")
     install_uvloop()
-    results = asyncio.run(run(args.streams, args.pause_ms, args.pin))
+    results = asyncio.run(run(args.streams, args.pause_ms, args.pin, args.first))
     rows = (*STEPS, "total", IDLE, LESS, ADDED, ADDED_IDLE, GATEWAY_WAIT, WAIT, ADDED_WAIT, "errors")
     print(columns_table("step (median ms)", results, rows))
     return 0
