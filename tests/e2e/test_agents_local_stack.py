@@ -9,22 +9,13 @@ tool call, tool call, answer.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
 import pytest
+from support.polling import eventually
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
-
-
-def eventually(probe, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
 
 
 @pytest.fixture
@@ -83,7 +74,8 @@ def test_a_three_step_agent_run_succeeds_with_three_audit_entries_and_the_right_
         assert started.status_code == 201, started.text
         run_id = started.json()["id"]
         run = eventually(
-            lambda: (r := api.get(f"/v1/agents/runs/{run_id}").json())["status"] in TERMINAL and r
+            lambda: (r := api.get(f"/v1/agents/runs/{run_id}").json())["status"] in TERMINAL and r,
+            timeout=60,
         )
 
         # Then it succeeded: tool call, tool call, answer
@@ -113,7 +105,8 @@ def test_a_three_step_agent_run_succeeds_with_three_audit_entries_and_the_right_
                 (c := api.get("/api/user/credits").json())["total_consumed"] - before["total_consumed"]
                 == expected
                 and c
-            )
+            ),
+            timeout=60,
         )
         assert after, "the usage consumer settled every call"
         assert before["balance"] - after["balance"] == expected

@@ -11,6 +11,7 @@ import time
 import httpx
 import openai
 import pytest
+from support.polling import wait_for
 from support.stack import sluice_cli
 
 from shared.adapters.webhook_secret import LOCAL_DEV_SECRET
@@ -25,16 +26,6 @@ def credits(stack) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def wait_for(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_chat_request_is_charged_once_through_the_usage_queue(local_stack) -> None:

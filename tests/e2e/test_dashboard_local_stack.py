@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import boto3
 import httpx
 import pytest
+from support.polling import eventually
 from support.stack import cli_output
 
 from sluice.local.resources import LocalResources
@@ -34,16 +35,6 @@ def sign_up_and_in(stack) -> str:
         "signup", "--email", email, "--password", PASSWORD, "--accept-policies", "--policy-version", "2025-11"
     )
     return cli("signin", "--email", email, "--password", PASSWORD).strip()
-
-
-def eventually(probe, timeout: float = 20.0):
-    """Poll ``probe`` until it returns something truthy (the stack's queues work in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
 
 
 def sse_lines(response: httpx.Response) -> list[str]:
@@ -206,6 +197,7 @@ def test_contact_form_accepted_honeypot_dropped_and_the_ninth_in_a_minute_429(lo
             and i
         )
     )
+    assert items, "the messages stored, each marked stored_only"
     assert len(items) == before + 7, "the honeypot message was not stored"
     assert not any("spam.example" in json.dumps(x) or "Buy cheap" in json.dumps(x) for x in items)
     assert all(x["status"]["S"] == "stored_only" for x in items), "no SES address locally: stored only"

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,12 @@ from typing import Any
 import boto3
 import openai
 import pytest
+from support.polling import wait_for
 from support.stack import RunningStack, cli_output
 
 from sluice.local.stack import LOCAL_AWS_ENV
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not reached in {timeout} s")
 
 
 def waiting(sqs: Any, url: str) -> int:

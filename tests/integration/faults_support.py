@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,43 +21,15 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 from chat_support import chat_http, queued_usage_events
+from support.logs import LogCapture, log_capture  # noqa: F401 - re-exported for the fault tests
 
 from shared.adapters import aws_json, usage_store
 from shared.adapters.aws_json import AwsError
-from shared.observability import get_logger
 from shared.usage.events import UsageEvent
 from shared.usage.service import apply_usage_event
 
 OPENAI_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
-
-
-class LogCapture(logging.Handler):
-    """Every record of the platform's logger, formatted as Powertools writes it (JSON lines)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(get_logger().registered_formatter)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-@pytest.fixture(name="logs")
-def log_capture() -> Iterator[LogCapture]:
-    """The platform's log lines of one test (import this fixture as ``log_capture``; use it as ``logs``)."""
-    capture = LogCapture()
-    logger = logging.getLogger(get_logger().service)
-    logger.addHandler(capture)
-    try:
-        yield capture
-    finally:
-        logger.removeHandler(capture)
 
 
 def client_error(code: str, operation: str) -> ClientError:

@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 
-import pytest
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from support.logs import (
+    LogCapture,
+    log_capture,  # noqa: F401 - the `logs` fixture
+)
 
 from shared.adapters.sqs_batch import LoggedBatchProcessor
-from shared.observability import get_logger
-
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[dict[str, object]] = []
-        self.setFormatter(get_logger().registered_formatter)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-
-@pytest.fixture
-def logged() -> Iterator[Lines]:
-    capture = Lines()
-    logger = logging.getLogger(get_logger().service)
-    logger.addHandler(capture)
-    try:
-        yield capture
-    finally:
-        logger.removeHandler(capture)
 
 
 def sqs_record(message_id: str, body: str, receives: int) -> dict[str, object]:
@@ -54,7 +33,7 @@ def sqs_record(message_id: str, body: str, receives: int) -> dict[str, object]:
     }
 
 
-def test_a_record_whose_handler_raises_is_logged_with_its_id_and_traceback(logged: Lines) -> None:
+def test_a_record_whose_handler_raises_is_logged_with_its_id_and_traceback(logs: LogCapture) -> None:
     def handle(record: SqsRecordModel) -> str:
         if record.body == "bad":
             raise RuntimeError("the ledger is busy")
@@ -66,6 +45,6 @@ def test_a_record_whose_handler_raises_is_logged_with_its_id_and_traceback(logge
     answer = process_partial_response(event=event, record_handler=handle, processor=processor, context=None)
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
-    [line] = [line for line in logged.lines if line["message"] == "queue record failed"]
+    [line] = [line for line in map(json.loads, logs.lines) if line["message"] == "queue record failed"]
     assert (line["message_id"], line["receives"], line["level"]) == ("m-bad", "3", "WARNING")
     assert "RuntimeError: the ledger is busy" in str(line["exception"])
