@@ -117,16 +117,22 @@ def catalog_list(args: argparse.Namespace) -> None:
         print(f"{m.id:20} {m.tier:4} {m.status}{eol} cost={m.credit_cost} routes={len(m.routes)}")
 
 
+def at_least_one(text: str, what: str = "a whole number", hint: str = "") -> int:
+    """An argparse ``type``: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value}){hint}")
+    return value
+
+
 def _positive_days(text: str) -> int:
     """``--expires-days``: a whole number of days, at least 1 (0 would be a lot that never expires)."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 1 (got {days}); leave --expires-days out for credits that never expire"
-        )
+    days = at_least_one(
+        text, "a whole number of days", "; leave --expires-days out for credits that never expire"
+    )
     latest = (dt.datetime(9999, 12, 30, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)).days
     if days > latest:
         raise argparse.ArgumentTypeError(f"must be at most {latest:,} (an expiry before the year 10000)")

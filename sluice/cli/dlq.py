@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -17,6 +18,8 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from sluice.cli.commands import at_least_one
 
 LONG_POLL_S = 2  # deployed: a short poll may miss messages of a small queue; the local moto never waits
 DEFAULT_PEEK = 10
@@ -98,16 +101,22 @@ def _wait_s() -> int:
     return 0 if os.environ.get("AWS_ENDPOINT_URL") else LONG_POLL_S
 
 
+@functools.cache
+def _local_resources() -> Any:
+    """The local stack's resources, read from template.yaml once per command (``list`` names six queues)."""
+    from sluice.local.resources import LocalResources
+    from sluice.local.template import parse_template
+
+    return LocalResources(parse_template())
+
+
 def queue_url(env_name: str, logical_id: str) -> str:
     """The variable's URL; else, against the local stack, the local queue of that logical id."""
     url = os.environ.get(env_name)
     if url:
         return url
     if os.environ.get("SLUICE_ENVIRONMENT") == "local":
-        from sluice.local.resources import LocalResources
-        from sluice.local.template import parse_template
-
-        name = LocalResources(parse_template()).physical_name(logical_id)
+        name = _local_resources().physical_name(logical_id)
         return str(_sqs().get_queue_url(QueueName=name)["QueueUrl"])
     raise SystemExit(f"no {env_name}: use --stack NAME or --local, or set it (with --env)")
 
@@ -208,16 +217,6 @@ def dlq_redrive(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
 def register(sub: Any) -> None:
     """Add ``sluice dlq ...`` to the ``sluice`` parser."""
     dlq = sub.add_parser(
@@ -228,10 +227,12 @@ def register(sub: Any) -> None:
     names = list(BY_NAME)
     p = dlq.add_parser("peek", help="ids, ages and sizes of messages in a dead-letter queue (left there)")
     p.add_argument("queue", choices=names)
-    p.add_argument("--max", type=_positive, default=DEFAULT_PEEK, help=f"at most N messages ({DEFAULT_PEEK})")
+    p.add_argument(
+        "--max", type=at_least_one, default=DEFAULT_PEEK, help=f"at most N messages ({DEFAULT_PEEK})"
+    )
     p.add_argument("--bodies", action="store_true", help="print each message's body too")
     p.set_defaults(run=dlq_peek)
     p = dlq.add_parser("redrive", help="move a dead-letter queue's messages back to their queue")
     p.add_argument("queue", choices=names)
-    p.add_argument("--max", type=_positive, help="at most N messages (default: those there now)")
+    p.add_argument("--max", type=at_least_one, help="at most N messages (default: those there now)")
     p.set_defaults(run=dlq_redrive)
