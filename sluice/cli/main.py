@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sluice.cli import commands, dlq, schedules
@@ -30,6 +31,19 @@ def _select_target(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit status; 141, as for SIGPIPE, when the reader of its output went away
+    (``sluice dlq peek ... | head``): no traceback for what nobody reads."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # here, where a closed pipe can still be caught, not at exit
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes again at exit
+        return 141
+
+
+def _run(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "needs_tables", True):  # `schedules` talks to the local stack over HTTP
         _select_target(args)
