@@ -11,12 +11,14 @@ so a client disconnect cancels it (and the upstream call) exactly as before.
 A burst never holds frames back for long: the buffer leaves after ``FLUSH_FRAMES`` frames even
 if the body has not paused (an upstream read can hold hundreds of events), and an empty chunk
 from the body (``FLUSH``) sends what it wrote so far at once: the relay yields one after the
-first content, so the first token is not kept waiting behind the rest of its burst.
+first content, so the first token is not kept waiting behind the rest of its burst. Such a
+flush sends from the body's own task when the writer is not sending, with no loop turn in
+between; one sender at a time, so frames never interleave.
 
-The response's start is sent by the writer too, with the body's first bytes (a frame, a
-keep-alive, or the end) and in the same loop turn: one socket write on the server's transport
-(shared/http/server.py), which sends what a turn wrote together. Headers known only then
-(``late_headers``: the model a stream was routed to) are read at that moment.
+The response's start goes out with the body's first bytes (a frame, a keep-alive, or the end)
+and in the same loop turn: one socket write on the server's transport (shared/http/server.py),
+which sends what a turn wrote together. Headers known only then (``late_headers``: the model a
+stream was routed to) are read at that moment.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ FLUSH_FRAMES = 16
 
 class _Writer:
     """Sends the response's start with the body's first bytes, then whatever the body has written
-    each time it runs."""
+    each time it runs, or at once when the body flushes."""
 
     def __init__(self, send: Send, start: Callable[[], Message]) -> None:
         self._send = send
-        self._start = start
+        self._start: Callable[[], Message] | None = start
         self._buffer = bytearray()
-        self._pending = 0  # frames written since the last flush
+        self._pending = 0  # frames written since the last send
         self._ready = asyncio.Event()
+        self._sending = asyncio.Lock()
         self._ending = False
         self._task = asyncio.create_task(self._run())
 
@@ -56,23 +59,33 @@ class _Writer:
         return self._pending
 
     async def flush(self) -> None:
-        """Let the writer task run now: ``write`` queued its wake-up ahead of this task's."""
-        await asyncio.sleep(0)
+        """Send what was written now: from the body's task when the writer is idle, else by
+        letting the writer task run (``write`` queued its wake-up ahead of this task's)."""
+        if self._sending.locked():
+            await asyncio.sleep(0)
+        else:
+            await self._drain()
 
-    async def _run(self) -> None:
+    async def _drain(self) -> None:
         # The start goes out with the first bytes, in the same loop turn: the server's transport
         # (shared/http/server.py) sends what one turn wrote in one writev, so the status line, the
         # headers and the first token cost one send, not two.
-        await self._ready.wait()
-        await self._send(self._start())
-        while True:
-            await self._ready.wait()
-            self._ready.clear()
+        async with self._sending:
+            self._ready.clear()  # what is written by now goes out here: no wake-up of the writer for it
+            if self._start is not None:
+                start, self._start = self._start, None
+                await self._send(start())
             if self._buffer:
                 body = bytes(self._buffer)
                 self._buffer.clear()
                 self._pending = 0
                 await self._send({"type": "http.response.body", "body": body, "more_body": True})
+
+    async def _run(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            await self._drain()
             if self._ending and not self._buffer:
                 return
 

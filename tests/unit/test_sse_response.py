@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from starlette.types import Message
+from support.loop_turns import Turns
 
 from shared.chat.sse import FLUSH
 from shared.http.sse_response import FLUSH_FRAMES, SseResponse
@@ -166,18 +167,6 @@ def test_a_disconnect_after_the_last_frame_cancels_nothing() -> None:
     assert client.writes == [b"a"]
 
 
-class Turns:
-    """Counts event loop turns: a callback that schedules itself runs once per turn."""
-
-    def __init__(self) -> None:
-        self.now = 0
-        asyncio.get_running_loop().call_soon(self._tick)
-
-    def _tick(self) -> None:
-        self.now += 1
-        asyncio.get_running_loop().call_soon(self._tick)
-
-
 def test_the_start_leaves_in_the_same_turn_as_first_frames_that_are_ready() -> None:
     """The server's transport sends what one loop turn wrote in one writev: head and first token."""
     sent: list[tuple[int, str]] = []
@@ -241,3 +230,66 @@ def test_an_empty_body_still_gets_its_start_then_its_end() -> None:
     assert [m["type"] for m in client.messages] == ["http.response.start", "http.response.body"]
     assert dict(client.messages[0]["headers"])[b"x-late"] == b"yes"
     assert client.messages[1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def test_a_flush_sends_from_the_body_in_the_same_turn_when_the_writer_is_idle() -> None:
+    """No loop turn between the body's flush and the first token's send: whatever else is ready to
+    run (the disconnect listener's first step, the writer task's) runs after it."""
+    sent: list[tuple[int, str]] = []
+    flushed_at: list[int] = []
+
+    async def run() -> None:
+        turns = Turns()
+
+        async def send(message: Message) -> None:
+            sent.append((turns.now, message["type"]))
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"role"
+            yield b"first-token"
+            flushed_at.append(turns.now)
+            yield FLUSH
+            yield b"rest"
+
+        await SseResponse(body())(scope(), never_disconnects, send)
+
+    asyncio.run(run())
+
+    assert sent[:2] == [(flushed_at[0], "http.response.start"), (flushed_at[0], "http.response.body")]
+
+
+def test_a_flush_while_the_writer_is_sending_waits_its_turn_and_loses_nothing() -> None:
+    """A send held by the client's flow control: the body's flush does not send beside it."""
+    client = Client()
+
+    async def run() -> None:
+        drained = asyncio.Event()
+        in_send = 0
+        most = 0
+
+        async def send(message: Message) -> None:
+            nonlocal in_send, most
+            in_send += 1
+            most = max(most, in_send)
+            if message.get("body") == b"a":
+                await drained.wait()  # the client reads slowly
+            await client.send(message)
+            in_send -= 1
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"a"
+            await asyncio.sleep(0.01)  # the writer sends "a" and is held
+            yield b"b"
+            yield FLUSH
+            yield b"c"
+            yield FLUSH
+            drained.set()
+            yield b"d"
+
+        await SseResponse(body())(scope(), never_disconnects, send)
+        assert most == 1
+
+    asyncio.run(run())
+
+    assert b"".join(client.writes) == b"abcd"
+    assert client.writes[0] == b"a"
