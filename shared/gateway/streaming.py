@@ -33,10 +33,15 @@ async def start_stream(
     providers: ProviderFor = provider_for,
     ahead: FirstRequest | None = None,
 ) -> asyncio.Task[OpenedStream]:
-    """Open the upstream stream; raises the client's error if it fails fast."""
-    task = asyncio.create_task(open_stream(request, call.models, providers, ahead))
-    done, _ = await asyncio.wait({task}, timeout=FIRST_WAIT_S)
-    if done:
+    """Open the upstream stream; raises the client's error if it fails fast.
+
+    The task starts eagerly: the upstream request goes out now, from this loop turn, rather than
+    after whatever else is ready to run (it was built while the admission was in flight)."""
+    opening = open_stream(request, call.models, providers, ahead)
+    task = asyncio.eager_task_factory(asyncio.get_running_loop(), opening)
+    if not task.done():
+        await asyncio.wait({task}, timeout=FIRST_WAIT_S)
+    if task.done():
         task.result()  # raises the SluiceError of a fast failure
     return task
 
