@@ -11,7 +11,7 @@ from test_gateway_accounting import CHEAP, call
 
 from shared.catalog.models import UpstreamRoute
 from shared.chat import events as ev
-from shared.chat.canonical import ChatRequest, FinishReason
+from shared.chat.canonical import ChatRequest, ChatResponse, FinishReason
 from shared.errors import UpstreamUnavailable
 from shared.gateway import streaming
 from shared.gateway.streaming import start_stream
@@ -28,6 +28,9 @@ class Upstream:
         self.failure = failure
         self.pause_s = pause_s
         self.called_in: list[int] = []
+
+    async def complete(self, request: ChatRequest, route: UpstreamRoute) -> ChatResponse:
+        raise NotImplementedError("streams only")
 
     async def stream(self, request: ChatRequest, route: UpstreamRoute) -> AsyncIterator[ev.StreamEvent]:
         self.called_in.append(self.turns.now)
