@@ -91,12 +91,26 @@ def request_to_openai(req: ChatRequest, *, max_tokens_field: MaxTokensField = "m
 
 
 def _messages(req: ChatRequest) -> list[Json]:
-    rendered: list[Json] = []
-    if req.system:
-        rendered.append({"role": "system", "content": text_of(req.system, SYSTEM_JOINER)})
-    for message in req.messages:
-        rendered.extend(_message(message))
+    """The request's own system prompt (an Anthropic-format client's, the model's persona) joins
+    the client's first message when that is a system message: many chat templates (Mistral's,
+    Qwen's, Gemma's) take one system message, first, and refuse a second."""
+    rendered = [item for message in req.messages for item in _message(message)]
+    if not req.system:
+        return rendered
+    system = text_of(req.system, SYSTEM_JOINER)
+    first = rendered[0] if rendered else None
+    if first is not None and first["role"] == "system" and "name" not in first:
+        rendered[0] = {**first, "content": _after(system, first["content"])}
+    else:
+        rendered.insert(0, {"role": "system", "content": system})
     return rendered
+
+
+def _after(system: str, content: str | list[Json]) -> str | list[Json]:
+    """``system`` first, then a system message's own content (text, or parts that carry a cache mark)."""
+    if isinstance(content, str):
+        return f"{system}{SYSTEM_JOINER}{content}" if content else system
+    return [{"type": "text", "text": system + SYSTEM_JOINER}, *content]
 
 
 def _message(message: Message) -> list[Json]:
