@@ -245,6 +245,11 @@ class ChatRequest:
     extras: JsonObject = field(default_factory=dict)
     extras_format: WireFormat | None = None
     legacy_functions: bool = False
+    # (the client's message index, its characters of content) for each user or assistant turn as
+    # the client sent it, when parsing merged or folded turns (Messages requests): the usage
+    # limits count these. None: ``messages`` are the client's own. Where the request came from,
+    # not what it asks: left out of equality.
+    turn_chars: tuple[tuple[int, int], ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

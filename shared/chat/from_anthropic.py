@@ -37,7 +37,13 @@ from shared.chat.canonical import (
     Usage,
     WireFormat,
 )
-from shared.chat.messages import check_parts, merge_consecutive, unique_tools
+from shared.chat.messages import (
+    check_parts,
+    check_tool_choice,
+    merge_consecutive,
+    message_chars,
+    unique_tools,
+)
 from shared.chat.upstream import validate_upstream
 from shared.errors import InvalidRequest, UpstreamError
 from shared.wire import anthropic as wire
@@ -74,12 +80,18 @@ def request_from_anthropic(req: wire.MessagesRequest) -> ChatRequest:
     """
     system = [Text(b.text, cache=cache_from_wire(b.cache_control)) for b in req.system]
     messages: list[Message] = []
+    sizes: list[tuple[int, int]] = []
     for i, turn in enumerate(req.messages):
         if turn.role == "system":
             system.extend(_system_turn(turn, f"messages.{i}"))
         else:
             messages.append(_turn(turn, f"messages.{i}"))
+            sizes.append((i, message_chars(messages[-1])))
+    if not messages:
+        raise InvalidRequest("messages: at least one user or assistant turn is required.", param="messages")
+    tools = unique_tools(_tool(t) for t in req.tools or ())
     tool_choice = req.tool_choice
+    check_tool_choice(tools, _tool_choice(tool_choice), "tool_choice")
     return ChatRequest(
         model=req.model,
         messages=merge_consecutive(messages),
@@ -87,7 +99,7 @@ def request_from_anthropic(req: wire.MessagesRequest) -> ChatRequest:
         max_tokens=req.max_tokens,
         stop=tuple(req.stop_sequences or ()),
         sampling=Sampling(temperature=req.temperature, top_p=req.top_p, top_k=req.top_k),
-        tools=unique_tools(_tool(t) for t in req.tools or ()),
+        tools=tools,
         tool_choice=_tool_choice(tool_choice),
         parallel_tool_calls=_parallel(tool_choice),
         response_format=_response_format(req.output_config),
@@ -96,6 +108,7 @@ def request_from_anthropic(req: wire.MessagesRequest) -> ChatRequest:
         stream=bool(req.stream),
         extras=_extras(req),
         extras_format=WireFormat.ANTHROPIC,
+        turn_chars=tuple(sizes),
     )
 
 

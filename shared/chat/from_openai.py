@@ -31,7 +31,7 @@ from shared.chat.canonical import (
     ToolResult,
     WireFormat,
 )
-from shared.chat.messages import check_parts, unique_tools
+from shared.chat.messages import check_parts, check_tool_choice, unique_tools
 from shared.chat.openai_legacy import LegacyCalls, legacy_tools, tool_from_function
 from shared.errors import InvalidRequest
 from shared.wire import openai as wire
@@ -61,6 +61,9 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
     The deprecated ``functions`` / ``function_call`` are tools (``openai_legacy``)."""
     legacy = legacy_tools(req)
     calls = LegacyCalls()
+    tools = legacy.tools if legacy else unique_tools(_tool(t) for t in req.tools or ())
+    tool_choice = legacy.choice if legacy else _tool_choice(req.tool_choice)
+    check_tool_choice(tools, tool_choice, "function_call" if legacy else "tool_choice")
     return ChatRequest(
         model=req.model,
         messages=tuple(_message(m, i, calls) for i, m in enumerate(req.messages)),
@@ -74,8 +77,8 @@ def request_from_openai(req: wire.ChatCompletionRequest) -> ChatRequest:
             presence_penalty=req.presence_penalty,
             seed=req.seed,
         ),
-        tools=legacy.tools if legacy else unique_tools(_tool(t) for t in req.tools or ()),
-        tool_choice=legacy.choice if legacy else _tool_choice(req.tool_choice),
+        tools=tools,
+        tool_choice=tool_choice,
         # a legacy answer carries one call (OpenAI-compatible servers refuse the field without tools)
         parallel_tool_calls=(False if legacy.tools else None) if legacy else req.parallel_tool_calls,
         response_format=_response_format(req.response_format),

@@ -5,8 +5,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from shared.chat.canonical import ALLOWED_PARTS, Message, ServerTool, Text, Tool, WireFormat
+from shared.chat.canonical import (
+    ALLOWED_PARTS,
+    Image,
+    Message,
+    Reasoning,
+    RedactedReasoning,
+    Refusal,
+    Role,
+    ServerTool,
+    Text,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolChoiceMode,
+    ToolResult,
+    WireFormat,
+)
 from shared.errors import InvalidRequest
+
+# What a part is called in both wire formats' words (OpenAI's, then Anthropic's block type).
+_PART_NAMES: dict[type, str] = {
+    Text: "text",
+    Image: "images (image_url, image)",
+    ToolCall: "tool calls (tool_calls, tool_use)",
+    ToolResult: "tool results (a tool message, tool_result)",
+    Reasoning: "reasoning (reasoning_content, thinking)",
+    RedactedReasoning: "redacted_thinking",
+    Refusal: "a refusal",
+}
 
 
 def check_parts(message: Message, param: str) -> None:
@@ -14,9 +41,12 @@ def check_parts(message: Message, param: str) -> None:
     allowed = ALLOWED_PARTS[message.role]
     for index, part in enumerate(message.parts):
         if not isinstance(part, allowed):
-            kind = type(part).__name__
+            role = {Role.SYSTEM: "a system", Role.USER: "a user", Role.ASSISTANT: "an assistant"}[
+                message.role
+            ]
             raise InvalidRequest(
-                f"{param}: a {message.role} message cannot contain {kind} content.", param=f"{param}.{index}"
+                f"{param}: {role} message cannot contain {_PART_NAMES.get(type(part), 'this content')}.",
+                param=f"{param}.{index}",
             )
 
 
@@ -32,6 +62,30 @@ def unique_tools[T: Tool | ServerTool](tools: Iterable[T], param: str = "tools")
             )
         seen.add(tool.name)
     return listed
+
+
+def check_tool_choice(tools: tuple[Tool | ServerTool, ...], choice: ToolChoice | None, param: str) -> None:
+    """A tool choice the request's tools cannot satisfy is the client's error, as OpenAI and
+    Anthropic answer it (an upstream would refuse it with a message naming no field)."""
+    if choice is None:
+        return
+    if choice.mode is ToolChoiceMode.TOOL and choice.name not in {tool.name for tool in tools}:
+        raise InvalidRequest(f"{param} names {choice.name!r}, which is not among the tools.", param=param)
+    if choice.mode is ToolChoiceMode.REQUIRED and not tools:
+        raise InvalidRequest(f"{param} asks for a tool call, but the request has no tools.", param=param)
+
+
+def message_chars(message: Message) -> int:
+    """A message's content in characters, as the usage limits count it (shared/gateway/usage_limits.py)."""
+    total = 0
+    for part in message.parts:
+        if isinstance(part, Text | Reasoning | Refusal):
+            total += len(part.text)
+        elif isinstance(part, ToolCall):
+            total += len(part.arguments_json)
+        elif isinstance(part, ToolResult):
+            total += sum(len(p.text) for p in part.content if isinstance(p, Text))
+    return total
 
 
 def merge_consecutive(messages: Iterable[Message]) -> tuple[Message, ...]:

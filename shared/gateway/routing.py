@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 
 from shared.catalog.models import Catalog, ModelEntry
 from shared.chat.canonical import ChatRequest, ReasoningConfig, ReasoningEffort, Role, ThinkingMode
+from shared.chat.messages import message_chars
 from shared.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
 from shared.gateway.images import has_images
 from shared.gateway.plan_gates import check_model_allowed, uses_json_mode, uses_tools
-from shared.gateway.usage_limits import message_chars
 
 CHARS_PER_TOKEN = 4  # a rough estimate for the context pre-check; the upstream has the final word
 MAX_AUTO_CANDIDATES = 3
@@ -88,7 +88,7 @@ def _auto_candidates(catalog: Catalog, plan: str, needs: Needs, today: dt.date) 
         chosen = [m for m in allowed if _capable(m, replace(needs, thinking=False))]
     if not chosen:
         raise InvalidRequest(
-            f"No model available to your plan has every capability this request needs ({_needed(needs)}).",
+            f"No model available to your plan has every capability this request needs ({_needed(needs, allowed)}).",
             param="model",
         )
     # Fall back only to models of the first choice's price: admission reserves the dearest
@@ -98,7 +98,9 @@ def _auto_candidates(catalog: Catalog, plan: str, needs: Needs, today: dt.date) 
     return [m for m in chosen if m.credit_cost == price][:MAX_AUTO_CANDIDATES]
 
 
-def _needed(needs: Needs) -> str:
+def _needed(needs: Needs, allowed: list[ModelEntry]) -> str:
+    """The capabilities asked for; the context window only when it is what rules models out (a
+    model has every other capability), or when nothing else was asked."""
     wanted = [
         label
         for wanted, label in (
@@ -108,7 +110,10 @@ def _needed(needs: Needs) -> str:
         )
         if wanted
     ]
-    return ", ".join([*wanted, f"a context window over {needs.input_tokens:,} tokens"])
+    others = replace(needs, thinking=False, input_tokens=-1)
+    if not wanted or any(_capable(m, others) for m in allowed):
+        wanted.append(f"a context window over {needs.input_tokens:,} tokens")
+    return ", ".join(wanted)
 
 
 def select_models(

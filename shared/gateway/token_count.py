@@ -11,7 +11,7 @@ import json
 import math
 
 from shared.chat.canonical import ChatRequest, Image, Tool, ToolResult
-from shared.gateway.usage_limits import message_chars
+from shared.chat.messages import message_chars
 
 CHARS_PER_TOKEN = 4
 TOKENS_PER_IMAGE = 1_600  # Anthropic's documented upper bound for a ~1.15 megapixel image

@@ -8,19 +8,11 @@ messages folded into it) and tool schemas, which are configuration bounded by th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from shared.chat.canonical import (
-    ChatRequest,
-    Message,
-    Reasoning,
-    ReasoningConfig,
-    Refusal,
-    Role,
-    Text,
-    ToolCall,
-    ToolResult,
-)
+from shared.chat.canonical import ChatRequest, ReasoningConfig, Role
+from shared.chat.messages import message_chars
 from shared.errors import InvalidRequest, RequestTooLarge
 
 MAX_BODY_ANY_PLAN = 256 * 1024
@@ -53,26 +45,12 @@ def check_body_size(size: int, plan: str) -> None:
         )
 
 
-def message_chars(message: Message) -> int:
-    total = 0
-    for part in message.parts:
-        if isinstance(part, Text | Reasoning | Refusal):
-            total += len(part.text)
-        elif isinstance(part, ToolCall):
-            total += len(part.arguments_json)
-        elif isinstance(part, ToolResult):
-            total += sum(len(p.text) for p in part.content if isinstance(p, Text))
-    return total
-
-
 def check_content(request: ChatRequest, plan: str) -> int:
-    """Refuse a message or a conversation over the plan's character limits; returns the total."""
+    """Refuse a message or a conversation over the plan's character limits; returns the total.
+    Each message is the client's own, as it sent it (``ChatRequest.turn_chars``)."""
     limits = limits_for(plan)
     total = 0
-    for index, message in enumerate(request.messages):
-        if message.role is Role.SYSTEM:
-            continue
-        chars = message_chars(message)
+    for index, chars in _turn_sizes(request):
         if chars > limits.message_chars:
             raise InvalidRequest(
                 f"messages[{index}] has {chars:,} characters of content; the {limits.label} plan allows "
@@ -87,6 +65,16 @@ def check_content(request: ChatRequest, plan: str) -> int:
             param="messages",
         )
     return total
+
+
+def _turn_sizes(request: ChatRequest) -> Iterable[tuple[int, int]]:
+    if request.turn_chars is not None:
+        return request.turn_chars
+    return (
+        (index, message_chars(message))
+        for index, message in enumerate(request.messages)
+        if message.role is not Role.SYSTEM
+    )
 
 
 def clamp_max_tokens(

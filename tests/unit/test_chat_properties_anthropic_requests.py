@@ -106,6 +106,19 @@ output_config = (
         format=st.builds(lambda s: {"type": "json_schema", "schema": s}, json_object),
     )
 ).filter(bool)
+
+
+def satisfiable_choice(body: dict[str, Any]) -> dict[str, Any]:
+    """A tool choice the tools can satisfy: a named tool among them, ``any`` only with tools (the
+    others are refused, tests/unit/test_chat_tool_choice.py)."""
+    choice, tools = body.get("tool_choice"), body.get("tools") or []
+    if choice is not None and choice["type"] == "tool" and tools:
+        body["tool_choice"] = {**choice, "name": tools[0]["name"]}
+    elif choice is not None and choice["type"] in {"tool", "any"} and not tools:
+        del body["tool_choice"]
+    return body
+
+
 anthropic_request = fields(
     {"model": "claude", "max_tokens": st.integers(1, 64000), "messages": conversation()},
     system=st.one_of(text, st.lists(text_part, min_size=1, max_size=3)),
@@ -123,7 +136,7 @@ anthropic_request = fields(
     output_config=output_config,
     context_management=st.just({"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]}),
     service_tier=st.just("auto"),
-)
+).map(satisfiable_choice)
 
 
 def normal_blocks(content: Any) -> list[dict[str, Any]]:

@@ -77,6 +77,19 @@ openai_response_format = st.one_of(
         fields({"name": ident}, schema=json_object, strict=st.booleans(), description=text),
     ),
 )
+
+
+def satisfiable_choice(body: dict[str, Any]) -> dict[str, Any]:
+    """A tool choice the tools can satisfy: a named function among them, ``required`` only with
+    tools (the others are refused, tests/unit/test_chat_tool_choice.py)."""
+    choice, tools = body.get("tool_choice"), body.get("tools") or []
+    if isinstance(choice, dict) and tools:
+        body["tool_choice"] = {"type": "function", "function": {"name": tools[0]["function"]["name"]}}
+    elif (isinstance(choice, dict) or choice == "required") and not tools:
+        del body["tool_choice"]
+    return body
+
+
 openai_request = fields(
     {
         "model": "qwen3",
@@ -110,7 +123,7 @@ openai_request = fields(
     ),
     repetition_penalty=st.floats(0.5, 2, allow_nan=False),
     chat_template_kwargs=json_object,
-)
+).map(satisfiable_choice)
 
 
 def normal_openai_content(content: Any) -> list[Any]:

@@ -153,3 +153,15 @@ def test_max_tokens_is_clamped_to_the_plan_and_model_cap() -> None:
     assert (pro.request.max_tokens, pro.clamped_to) == (8192, 8192)
     assert (within.request.max_tokens, within.clamped_to) == (100, None)
     assert (unset.request.max_tokens, unset.clamped_to) == (8192, None), "the cap is sent, silently"
+
+
+def test_auto_names_only_what_rules_the_plans_models_out() -> None:
+    with pytest.raises(InvalidRequest) as no_vision:
+        prepared("free", "auto", [IMAGE])
+    assert no_vision.value.message.endswith("needs (image input).")
+
+    huge = [{"role": "system", "content": "s" * 1_200_000}, {"role": "user", "content": "hi"}]
+    request = request_from_openai(parse_model(ChatCompletionRequest, {"model": "auto", "messages": huge}))
+    with pytest.raises(InvalidRequest) as too_long:
+        prepare(request, caller("pro"), CATALOG, request_id="r", endpoint="chat.completions")
+    assert too_long.value.message.endswith("needs (a context window over 300,000 tokens).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from support.chat_anthropic import body as messages_body
+from support.chat_anthropic import parse as parse_messages
 
 from shared.chat.canonical import (
     ChatRequest,
@@ -18,8 +20,9 @@ from shared.chat.canonical import (
     ToolCall,
     ToolResult,
 )
+from shared.chat.messages import message_chars
 from shared.errors import InvalidRequest, RequestTooLarge
-from shared.gateway.usage_limits import check_body_size, check_content, clamp_max_tokens, message_chars
+from shared.gateway.usage_limits import check_body_size, check_content, clamp_max_tokens
 
 
 def request(*messages: Message) -> ChatRequest:
@@ -110,3 +113,26 @@ def test_a_clamp_keeps_the_thinking_budget_under_max_tokens(asked, budget, sent_
     assert clamped.reasoning is not None and clamped.reasoning.budget_tokens == sent_budget
     budget, max_tokens = clamped.reasoning.budget_tokens, clamped.max_tokens
     assert budget is not None and max_tokens is not None and budget < max_tokens, "as Claude requires"
+
+
+def test_a_messages_request_is_limited_per_turn_the_client_sent_not_per_merged_turn() -> None:
+    """Two consecutive user turns become one message for the upstream; each is its own message."""
+    two = [{"role": "user", "content": "a" * 15_000}, {"role": "user", "content": "b" * 15_000}]
+    merged = parse_messages(messages_body(messages=two))
+
+    assert len(merged.messages) == 1
+    assert check_content(merged, "pro") == 30_000
+
+
+def test_a_messages_request_over_the_limit_names_the_clients_own_turn() -> None:
+    turns = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "yo"},
+        {"role": "system", "content": "be nice"},  # folded into the system prompt
+        {"role": "user", "content": "b" * 25_000},
+    ]
+    with pytest.raises(InvalidRequest) as refused:
+        check_content(parse_messages(messages_body(messages=turns)), "pro")
+
+    assert refused.value.param == "messages.3.content"
+    assert refused.value.message.startswith("messages[3] has 25,000 characters")
