@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.chat import events as ev
 from shared.chat.canonical import FinishReason, Usage
-from shared.chat.from_anthropic import finish_from_anthropic, usage_from_anthropic
+from shared.chat.from_anthropic_response import finish_from_anthropic, usage_from_anthropic
 from shared.chat.ids import IdFactory, new_anthropic_id
 from shared.chat.to_anthropic_response import FINISH_TO_ANTHROPIC, usage_to_anthropic
 from shared.chat.upstream import validate_upstream

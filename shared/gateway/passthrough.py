@@ -17,7 +17,7 @@ from typing import Any
 from shared.catalog.models import ModelEntry, UpstreamRoute
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest, ChatResponse
-from shared.chat.from_anthropic import response_from_anthropic
+from shared.chat.from_anthropic_response import response_from_anthropic
 from shared.chat.ids import new_anthropic_id
 from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.errors import UpstreamError

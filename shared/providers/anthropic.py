@@ -24,7 +24,7 @@ from shared import json_codec
 from shared.catalog.models import UpstreamRoute
 from shared.chat import events as ev
 from shared.chat.canonical import ChatRequest, ChatResponse
-from shared.chat.from_anthropic import response_from_anthropic
+from shared.chat.from_anthropic_response import response_from_anthropic
 from shared.chat.sse import SseEvent, SseParser
 from shared.chat.stream_anthropic import AnthropicEventParser
 from shared.chat.to_anthropic import request_to_anthropic

@@ -18,7 +18,7 @@ from shared.chat.canonical import (
     ToolCall,
     Usage,
 )
-from shared.chat.from_anthropic import response_from_anthropic
+from shared.chat.from_anthropic_response import response_from_anthropic
 from shared.chat.ids import new_anthropic_id
 from shared.chat.to_anthropic_response import response_to_anthropic
 from shared.errors import UpstreamError

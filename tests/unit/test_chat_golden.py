@@ -12,7 +12,8 @@ from openai.types.chat import ChatCompletion as SdkChatCompletion
 from openai.types.chat import ChatCompletionChunk as SdkChunk
 
 from shared.chat.canonical import ChatRequest, Role, Text, ThinkingMode, Tool, ToolResult
-from shared.chat.from_anthropic import request_from_anthropic, response_from_anthropic
+from shared.chat.from_anthropic import request_from_anthropic
+from shared.chat.from_anthropic_response import response_from_anthropic
 from shared.chat.from_openai import request_from_openai
 from shared.chat.from_openai_response import response_from_openai
 from shared.chat.sse import SseParser, encode_anthropic_event

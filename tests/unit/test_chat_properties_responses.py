@@ -17,7 +17,7 @@ from support.chat_strategies import (
     without_none,
 )
 
-from shared.chat.from_anthropic import response_from_anthropic
+from shared.chat.from_anthropic_response import response_from_anthropic
 from shared.chat.from_openai_response import response_from_openai
 from shared.chat.to_anthropic_response import response_to_anthropic
 from shared.chat.to_openai_response import response_to_openai
