@@ -24,6 +24,7 @@ from shared.chat.canonical import (
 )
 from shared.errors import InvalidRequest
 
+_ROLE_NAMES = {Role.SYSTEM: "a system", Role.USER: "a user", Role.ASSISTANT: "an assistant"}
 # What a part is called in both wire formats' words (OpenAI's, then Anthropic's block type).
 _PART_NAMES: dict[type, str] = {
     Text: "text",
@@ -41,11 +42,9 @@ def check_parts(message: Message, param: str) -> None:
     allowed = ALLOWED_PARTS[message.role]
     for index, part in enumerate(message.parts):
         if not isinstance(part, allowed):
-            role = {Role.SYSTEM: "a system", Role.USER: "a user", Role.ASSISTANT: "an assistant"}[
-                message.role
-            ]
             raise InvalidRequest(
-                f"{param}: {role} message cannot contain {_PART_NAMES.get(type(part), 'this content')}.",
+                f"{param}: {_ROLE_NAMES[message.role]} message cannot contain "
+                f"{_PART_NAMES.get(type(part), 'this content')}.",
                 param=f"{param}.{index}",
             )
 
