@@ -17,6 +17,7 @@ from shared.gateway.call import ChatCall
 from shared.gateway.router import Target
 from shared.limits import known
 from shared.observability import get_logger
+from shared.usage.events import Outcome as UsageOutcome
 from shared.usage.events import UsageEvent
 
 
@@ -58,7 +59,7 @@ def usage_event(call: ChatCall, outcome: Outcome) -> UsageEvent:
         input_tokens=usage.input_tokens if usage else 0,
         output_tokens=usage.output_tokens if usage else 0,
         latency_ms=int((time.monotonic() - call.started) * 1000),
-        outcome="success" if outcome.charged else "failed",
+        outcome=_outcome(outcome),
         status=outcome.status,
         error_code=outcome.error.code if outcome.error else None,
         credits=(target.entry.credit_cost if target else call.reserved) if outcome.charged else call.reserved,
@@ -66,6 +67,14 @@ def usage_event(call: ChatCall, outcome: Outcome) -> UsageEvent:
         stream=call.request.stream,
         created_at_ms=int(time.time() * 1000),
     )
+
+
+def _outcome(outcome: Outcome) -> UsageOutcome:
+    """The event's outcome: a client that went away before the end is told apart from a success
+    (charged or not, by ``charged``) and from a failure."""
+    if outcome.error is None and outcome.client_closed and not outcome.completed:
+        return "client_closed"
+    return "success" if outcome.charged else "failed"
 
 
 def _release(call: ChatCall) -> bool:

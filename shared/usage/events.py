@@ -9,7 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Outcome = Literal["success", "failed", "rejected"]
+# success: the answer completed; client_closed: the client went away first (status 499: charged when
+# output had reached it, docs/CREDITS.md; tokens are the upstream's report, and a cancelled call
+# reports none); failed: an error or refusal after admission.
+Outcome = Literal["success", "client_closed", "failed", "rejected"]
 
 
 class UsageEvent(BaseModel):

@@ -129,7 +129,7 @@ def test_client_disconnect_cancels_the_upstream_call_and_charges_for_started_out
         assert call.disconnected and not call.finished, "the upstream stream was cut, not run to its end"
         events = usage_events_when_sent(chat_world.usage_queue)
     [event] = events
-    assert event["charged"] is True and event["status"] == 499, event
+    assert (event["outcome"], event["charged"], event["status"]) == ("client_closed", True, 499), event
     assert chat_world.pro.balance() == 999
 
 
@@ -157,7 +157,7 @@ def test_client_gone_before_the_first_token_cancels_the_upstream_and_charges_not
         wait_for(lambda: upstream.calls and upstream.calls[0].disconnected)
         events = usage_events_when_sent(chat_world.usage_queue)
 
-    assert [(e["charged"], e["status"]) for e in events] == [(False, 499)]
+    assert [(e["outcome"], e["charged"], e["status"]) for e in events] == [("client_closed", False, 499)]
     assert chat_world.pro.balance() == 1000
 
 

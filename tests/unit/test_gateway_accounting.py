@@ -56,6 +56,26 @@ def test_the_charging_rule(outcome, charged, status) -> None:
     assert outcome.status == status
 
 
+@pytest.mark.parametrize(
+    ("outcome", "name"),
+    [
+        (Outcome(completed=True, output_started=True), "success"),
+        (Outcome(output_started=True, client_closed=True), "client_closed"),  # charged, status 499
+        (Outcome(client_closed=True), "client_closed"),  # not charged
+        (Outcome(completed=True, output_started=True, client_closed=True), "success"),  # closed after the end
+        (Outcome(output_started=True, error=UpstreamError("reset"), client_closed=True), "failed"),
+        (Outcome(error=InvalidRequest("bad")), "failed"),
+        (Outcome(output_started=True), "failed"),
+    ],
+)
+def test_the_events_outcome_tells_a_client_that_went_away_from_a_success(outcome, name) -> None:
+    """A run the client closed after output was charged, but it is no success: its log said
+    outcome success beside status 499 and no tokens."""
+    event = usage_event(call(CHEAP), outcome)
+    assert event.outcome == name
+    assert event.status == outcome.status and event.charged is outcome.charged
+
+
 def test_a_charged_event_carries_the_routed_models_price_and_real_usage() -> None:
     outcome = Outcome(target=Target(CHEAP, ROUTE), usage=Usage(12, 34), completed=True, output_started=True)
 

@@ -62,6 +62,14 @@ def test_an_uncharged_failure_counts_as_a_request_but_no_credits() -> None:
     assert (values["requests"], values["failed"], values["credits"]) == (1, 1, 0)
 
 
+def test_a_charged_run_the_client_closed_counts_its_credits_but_not_as_a_success() -> None:
+    values = usage_counters(event(outcome="client_closed", status=499, input_tokens=0, output_tokens=0))[
+        0
+    ].values
+
+    assert (values["requests"], values["succeeded"], values["failed"], values["credits"]) == (1, 0, 1, 2)
+
+
 def test_the_request_record_is_keyed_by_time_and_id_with_a_ttl() -> None:
     record = request_record(event(charged=False))
 
