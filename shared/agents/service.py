@@ -120,7 +120,7 @@ def run_events(account_id: str, run_id: str) -> dict[str, Any]:
 
 def list_runs(account_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """One page of the account's runs, newest first."""
-    after = decode_cursor(cursor, CURSOR_PREFIX)
+    after = decode_cursor(cursor, CURSOR_PREFIX, scope=account_id)
     start: tuple[str, str] | None = None
     if after is not None:
         created_at, separator, run_id = after.removeprefix(CURSOR_PREFIX).rpartition("#")
@@ -134,7 +134,11 @@ def list_runs(account_id: str, limit: int, cursor: str | None) -> dict[str, Any]
         "object": "list",
         "data": [run_view(r) for r in runs],
         "has_more": last is not None,
-        "next_cursor": encode_cursor(f"{CURSOR_PREFIX}{last.created_at}#{last.run_id}") if last else None,
+        "next_cursor": (
+            encode_cursor(f"{CURSOR_PREFIX}{last.created_at}#{last.run_id}", scope=account_id)
+            if last
+            else None
+        ),
     }
 
 

@@ -1,13 +1,16 @@
 """Opaque page cursors and page sizes of the dashboard's list routes (``?limit=&cursor=``).
 
-A cursor is the sort key to continue after, base64url-encoded. It is checked against the prefix
-of the list it belongs to, so a crafted cursor cannot walk into another list.
+A cursor is the sort key to continue after, with a tag of the list it belongs to (a digest of the
+list's scope: the account, and the tool or session it lists), base64url-encoded. Each list checks
+both: a cursor from another list (another tool's runs, another account's sessions) is a 400, not a
+silently empty or shifted page, and a crafted one cannot walk into another list.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 
 from shared.errors import InvalidRequest
@@ -32,20 +35,26 @@ def bounded_number(raw: str | None, name: str, default: int, most: int) -> int:
     return number
 
 
-def encode_cursor(sort_key: str) -> str:
-    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+def encode_cursor(sort_key: str, *, scope: str) -> str:
+    """The cursor that continues after ``sort_key`` in the list of ``scope``."""
+    return base64.urlsafe_b64encode(f"{_tag(scope)}{sort_key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, prefix: str, shape: re.Pattern[str] | None = None) -> str | None:
+def decode_cursor(
+    cursor: str | None, prefix: str, shape: re.Pattern[str] | None = None, *, scope: str
+) -> str | None:
     """The sort key inside ``cursor`` (None without one); 400 if it is not a cursor of this list:
-    not base64url of UTF-8 text, not starting with ``prefix``, or (given one) not of ``shape``."""
+    not base64url of UTF-8 text, not tagged with ``scope``, not starting with ``prefix``, or (given
+    one) not of ``shape``."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        sort_key: str | None = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        text: str | None = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeError):
-        sort_key = None
+        text = None
+    tag = _tag(scope)
+    sort_key = text.removeprefix(tag) if text is not None and text.startswith(tag) else None
     if (
         len(cursor) > 512
         or not sort_key
@@ -54,3 +63,7 @@ def decode_cursor(cursor: str | None, prefix: str, shape: re.Pattern[str] | None
     ):
         raise InvalidRequest("cursor is not a cursor of this list; start again without it.", param="cursor")
     return sort_key
+
+
+def _tag(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:16] + "."

@@ -89,25 +89,26 @@ def get_session(account_id: str, session_id: str) -> Session:
 
 def list_sessions(account_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """One page of the user's sessions, newest first."""
-    after = decode_cursor(cursor, session_store.SESSION_PREFIX)
+    after = decode_cursor(cursor, session_store.SESSION_PREFIX, scope=account_id)
     sessions, last = session_store.list_sessions(account_id, limit, after)
-    return _page([s.view() for s in sessions], last)
+    return _page([s.view() for s in sessions], last, account_id)
 
 
 def messages_page(account_id: str, session_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """One page of a session's messages, oldest first (404 for a session that is not the user's)."""
     session = get_session(account_id, session_id)
-    after = decode_cursor(cursor, session_store.messages_prefix(session.session_id))
+    scope = f"{account_id}#{session.session_id}"
+    after = decode_cursor(cursor, session_store.messages_prefix(session.session_id), scope=scope)
     messages, last = session_store.list_messages(account_id, session.session_id, limit, after)
-    return {**_page([m.view() for m in messages], last), "session": session.view()}
+    return {**_page([m.view() for m in messages], last, scope), "session": session.view()}
 
 
-def _page(data: list[dict[str, Any]], last: str | None) -> dict[str, Any]:
+def _page(data: list[dict[str, Any]], last: str | None, scope: str) -> dict[str, Any]:
     return {
         "object": "list",
         "data": data,
         "has_more": last is not None,
-        "next_cursor": encode_cursor(last) if last else None,
+        "next_cursor": encode_cursor(last, scope=scope) if last else None,
     }
 
 

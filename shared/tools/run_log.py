@@ -132,11 +132,11 @@ def _view(item: dict[str, Any]) -> dict[str, Any]:
 def tool_runs(account_id: str, tool_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """One page of a tool's runs, newest first."""
     pk = runs_pk(account_id, tool_id)
-    after = decode_cursor(cursor, "", _SORT_KEY)
+    after = decode_cursor(cursor, "", _SORT_KEY, scope=pk)
     items, last = tool_run_store.query_runs(pk, limit, after)
     return {
         "object": "list",
         "data": [_view(i) for i in items],
         "has_more": last is not None,
-        "next_cursor": encode_cursor(last) if last else None,
+        "next_cursor": encode_cursor(last, scope=pk) if last else None,
     }

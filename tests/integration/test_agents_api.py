@@ -175,3 +175,6 @@ def test_runs_list_newest_first_in_pages(bob) -> None:
     assert second["next_cursor"] is None
     bad = agents("list_runs", sub=BOB, query={"cursor": "bm90LWEtY3Vyc29y"})
     assert bad[0] == 400 and bad[2]["error"]["param"] == "cursor"
+    make_user(ADA, "pro")  # another account's list: Bob's cursor is no cursor of it
+    crossed = agents("list_runs", sub=ADA, query={"cursor": first["next_cursor"]})
+    assert crossed[0] == 400 and crossed[2]["error"]["param"] == "cursor"

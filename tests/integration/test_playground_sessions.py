@@ -71,6 +71,9 @@ def test_sessions_and_history_page_with_limit_and_cursor() -> None:
     ).json()
     assert [s["id"] for s in first["data"] + rest["data"]] == list(reversed(made))
     assert first["has_more"] is True and rest["has_more"] is False
+    make_user(EVE, "free")  # another user's list: Ada's cursor is no cursor of it
+    crossed = playground("list_sessions", token=playground_token(EVE), query={"cursor": first["next_cursor"]})
+    assert crossed.status_code == 400 and crossed.json()["error"]["param"] == "cursor"
 
     seen, cursor = [], None
     for _ in range(5):

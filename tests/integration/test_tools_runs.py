@@ -192,6 +192,11 @@ def test_paging_the_tool_log() -> None:
     assert [r["request_id"] for r in second["data"]] == ["r0"] and second["has_more"] is False
     bad = tools("tool_runs", sub=ADA, path_params=params, query={"limit": "500"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
+    other = install()  # another tool's log: its sort keys have the same shape
+    crossed = tools(
+        "tool_runs", sub=ADA, path_params={"tool_id": other["id"]}, query={"cursor": first["next_cursor"]}
+    )
+    assert crossed.status_code == 400 and crossed.json()["error"]["param"] == "cursor"
 
 
 def test_prompt_text_is_logged_only_when_the_operator_turns_it_on(monkeypatch, caplog) -> None:

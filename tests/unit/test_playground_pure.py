@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -112,12 +113,29 @@ def test_export_documents() -> None:
 
 def test_cursors_round_trip_and_stay_in_their_list() -> None:
     sort_key = "MSG#ps_019a7b3c4d5e6f708192#0000000000001abcdef-0"
+    prefix, scope = "MSG#ps_019a7b3c4d5e6f708192#", "acct_1#ps_019a7b3c4d5e6f708192"
 
-    assert decode_cursor(encode_cursor(sort_key), "MSG#ps_019a7b3c4d5e6f708192#") == sort_key
-    assert decode_cursor(None, "MSG#") is None
-    for bad in ("%%%", encode_cursor("SESSION#ps_x"), "A" * 600):
+    assert decode_cursor(encode_cursor(sort_key, scope=scope), prefix, scope=scope) == sort_key
+    assert decode_cursor(None, "MSG#", scope=scope) is None
+    untagged = base64.urlsafe_b64encode(sort_key.encode()).decode()  # a cursor before lists were tagged
+    for bad in ("%%%", encode_cursor("SESSION#ps_x", scope=scope), "A" * 600, untagged):
         with pytest.raises(InvalidRequest):
-            decode_cursor(bad, "MSG#ps_019a7b3c4d5e6f708192#")
+            decode_cursor(bad, prefix, scope=scope)
+
+
+def test_a_cursor_of_another_list_with_the_same_shape_is_refused() -> None:
+    """Another tool's run log, another account's sessions: their sort keys have this list's shape,
+    and such a cursor used to give a silently empty or shifted page."""
+    sort_key = "1763780400123#req_1"
+    cursor = encode_cursor(sort_key, scope="TOOLRUN#acct_1#tool_a")
+
+    assert decode_cursor(cursor, "", scope="TOOLRUN#acct_1#tool_a") == sort_key
+    for other in ("TOOLRUN#acct_1#tool_b", "TOOLRUN#acct_2#tool_a"):
+        with pytest.raises(InvalidRequest, match="not a cursor of this list"):
+            decode_cursor(cursor, "", scope=other)
+
+
+def test_page_limits() -> None:
     assert page_limit(None) == 50 and page_limit("100") == 100
     for bad in ("0", "101", "-1", "ten", "³", "²5", "1٣"):  # "³".isdigit() is true; int("³") fails
         with pytest.raises(InvalidRequest):
