@@ -17,6 +17,7 @@ from shared.adapters.catalog_store import current_catalog
 from shared.agents.models import RUN_ID_PATTERN, TERMINAL, AgentRun, CreatedVia, Reason
 from shared.agents.views import run_view, step_view
 from shared.agents.wire import CreateRun
+from shared.catalog.service import find_model
 from shared.dashboard.default_key import default_caller
 from shared.dashboard.paging import decode_cursor, encode_cursor
 from shared.errors import InvalidRequest, NotFound, PermissionDenied, ServiceUnavailable, SluiceError
@@ -46,10 +47,7 @@ def _check_request(account: Account, body: CreateRun) -> tuple[str, ...]:
     """The model and tools are usable by the default key's plan; returns the tool ids, deduplicated."""
     caller = default_caller(account)
     catalog, today = current_catalog(), dt.date.today()
-    entry = catalog.get(body.model)
-    if entry is None:
-        raise InvalidRequest(f"The model '{body.model}' does not exist.", param="model")
-    check_model_allowed(entry, caller.plan, today)
+    check_model_allowed(find_model(catalog, body.model), caller.plan, today)  # 404 for an unknown model
     tool_ids = tuple(dict.fromkeys(body.tool_ids))
     if tool_ids and caller.plan != "pro":
         raise PermissionDenied(

@@ -21,6 +21,7 @@ from shared.adapters.transactions import (
     TransactionConflict,
     create_counted,
 )
+from shared.catalog.service import find_model
 from shared.errors import InvalidRequest, NotFound, PermissionDenied
 from shared.gateway.plan_gates import check_model_allowed
 from shared.gateway.usage_limits import limits_for
@@ -44,11 +45,9 @@ def check_output_cap(max_output_tokens: int, plan: str) -> None:
 
 
 def check_model(model: str, plan: str) -> None:
-    """The tool's model is in the catalog, not retired, and callable on the account's plan."""
-    entry = current_catalog().get(model)
-    if entry is None:
-        raise InvalidRequest(f"The model '{model}' does not exist.", param="model")
-    check_model_allowed(entry, plan, dt.date.today())
+    """The tool's model is in the catalog (else 404 ``model_not_found``, as a chat call answers),
+    not retired, and callable on the account's plan."""
+    check_model_allowed(find_model(current_catalog(), model), plan, dt.date.today())
 
 
 def _checked(config: ToolConfig, plan: str) -> ToolConfig:

@@ -102,11 +102,11 @@ def test_another_accounts_run_is_not_found_through_either_door(bob) -> None:
         ({"credit_budget": 0}, 400, "invalid_request", "credit_budget"),
         ({"goal": "   "}, 400, "invalid_request", "goal"),
         ({"goal": "\ud800"}, 400, "invalid_request", None),  # not text: refused as the body is parsed
-        ({"model": "no-such-model"}, 400, "invalid_request", "model"),
+        ({"model": "no-such-model"}, 404, "model_not_found", "model"),  # as a chat call answers
         ({"budget": 3}, 400, "invalid_request", "budget"),
     ],
 )
-def test_bad_run_requests_are_400s_naming_the_field(bob, change, status, code, param) -> None:
+def test_bad_run_requests_are_refused_naming_the_field(bob, change, status, code, param) -> None:
     got, _, body = agents("create_run", sub=BOB, body={**GOAL, **change})
     assert (got, body["error"]["code"], body["error"]["param"]) == (status, code, param)
 

@@ -90,7 +90,7 @@ def test_sessions_and_history_page_with_limit_and_cursor() -> None:
 @pytest.mark.parametrize(
     ("plan", "model", "status", "code"),
     [
-        ("pro", "nope", None, None),  # whatever a tool's install answers for an unknown model
+        ("pro", "nope", 404, "model_not_found"),  # as a chat call answers for an unknown model
         ("pro", "hrllm-v1", None, "model_not_found"),  # retired: names its replacement
         ("free", "qwen3", 403, "permission_denied"),  # a Pro model
     ],

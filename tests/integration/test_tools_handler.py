@@ -124,7 +124,6 @@ def test_bad_settings_are_400_and_unknown_starters_404() -> None:
     wrong_tone = tools("update_tool", sub=ADA, path_params=params, body={"tone": "sarcastic"})
     hot = tools("update_tool", sub=ADA, path_params=params, body={"temperature": 2.5})
     pro_model = tools("update_tool", sub=ADA, path_params=params, body={"model": "qwen3"})
-    unknown_model = tools("update_tool", sub=ADA, path_params=params, body={"model": "no-such-model"})
     unknown_starter = tools("install_starter_tool", sub=ADA, body={"starter_id": "nope"})
     both = tools(
         "install_starter_tool",
@@ -135,9 +134,29 @@ def test_bad_settings_are_400_and_unknown_starters_404() -> None:
     assert wrong_tone.status_code == 400 and wrong_tone.json()["error"]["param"] == "tone"
     assert hot.status_code == 400 and hot.json()["error"]["param"] == "temperature"
     assert pro_model.status_code == 403 and "Pro" in pro_model.json()["error"]["message"]
-    assert unknown_model.status_code == 400 and unknown_model.json()["error"]["param"] == "model"
     assert unknown_starter.status_code == 404
     assert both.status_code == 400
+
+
+def test_an_unknown_model_is_404_model_not_found_as_a_chat_call_answers() -> None:
+    """SPEC "Errors" pairs ``model_not_found`` with 404; installs and updates said 400."""
+    make_user(ADA, "free")
+    tool = install()
+    params = {"tool_id": tool["id"]}
+    custom = {"tool": {"name": "x", "system_prompt": "y", "model": "no-such-model"}}
+
+    updated = tools("update_tool", sub=ADA, path_params=params, body={"model": "no-such-model"})
+    installed = tools("install_custom_tool", sub=ADA, body=custom)
+
+    for refused in (updated, installed):
+        assert refused.status_code == 404 and refused.json()["error"] == {
+            "message": "The model 'no-such-model' does not exist.",
+            "type": "invalid_request_error",
+            "code": "model_not_found",
+            "param": "model",
+        }
+    assert tools("get_tool", sub=ADA, path_params=params).json()["model"] == tool["model"], "nothing changed"
+    assert len(tools("list_tools", sub=ADA).json()["data"]) == 1, "nothing installed"
 
 
 def test_one_tool_is_read_as_the_list_shows_it() -> None:
