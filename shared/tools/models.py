@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.errors import InvalidRequest
+from shared.wire.strict import Number
 
 SYSTEM_PROMPT_CHARS = 8_000
 TOOL_ID_PATTERN = r"^tool_[0-9a-f]{16}$"
@@ -26,8 +27,10 @@ def _flush_to_zero(value: float) -> float:
     return 0.0 if value < 1e-130 else value
 
 
-Temperature = Annotated[float, Field(ge=0, le=2), AfterValidator(_flush_to_zero)]
-MaxOutputTokens = Annotated[int, Field(ge=1)]  # the plan cap is checked by the service (400 naming it)
+# JSON numbers only (``"100"`` and ``true`` are refused), as on the chat routes. The plan's cap
+# on max_output_tokens is checked by the service (a 400 naming it).
+Temperature = Annotated[float, Field(ge=0, le=2), Number, AfterValidator(_flush_to_zero)]
+MaxOutputTokens = Annotated[int, Field(ge=1), Number]
 
 
 class ToolConfig(BaseModel):

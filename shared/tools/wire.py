@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, model_validator
 
 from shared.errors import InvalidRequest
 from shared.tools.models import (
@@ -60,7 +60,7 @@ class UpdateTool(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class RunTool(BaseModel):
@@ -70,7 +70,7 @@ class RunTool(BaseModel):
 
     tool_id: Annotated[str, StringConstraints(pattern=TOOL_ID_PATTERN)]
     input: ToolInput
-    stream: bool = False
+    stream: StrictBool = False  # a JSON boolean, as on the chat routes
     stream_options: StreamOptions | None = None
     tone: Option | None = None
     profile: Option | None = None

@@ -1,0 +1,71 @@
+"""The tools routes read JSON types strictly, as the chat routes do: a string or a boolean where a
+number belongs, or a number or string where a boolean belongs, is a 400 naming the field (an
+audit found ``"stream": "yes"`` run and ``"max_output_tokens": "100"`` stored)."""
+
+from __future__ import annotations
+
+import pytest
+from chat_support import queued_usage_events
+from dashboard_support import ADA, install, make_user, run, tools
+
+pytestmark = pytest.mark.usefixtures("chat_world")
+CUSTOM = {"name": "x", "system_prompt": "y"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_output_tokens", "100"),
+        ("max_output_tokens", True),
+        ("temperature", "0.5"),
+        ("temperature", True),
+    ],
+)
+def test_settings_must_be_json_numbers_on_install_and_update(field: str, value: object) -> None:
+    make_user(ADA, "free")
+    tool = install()
+    params = {"tool_id": tool["id"]}
+
+    installed = tools("install_custom_tool", sub=ADA, body={"tool": {**CUSTOM, field: value}})
+    updated = tools("update_tool", sub=ADA, path_params=params, body={field: value})
+
+    for refused, param in ((installed, f"tool.{field}"), (updated, field)):
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["param"] == param
+        assert "Input should be a JSON number" in refused.json()["error"]["message"]
+    assert [t["id"] for t in tools("list_tools", sub=ADA).json()["data"]] == [tool["id"]]
+    assert tools("get_tool", sub=ADA, path_params=params).json()[field] == tool[field], "nothing changed"
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"stream": "yes"}, "stream"),
+        ({"stream": 1}, "stream"),
+        ({"stream": True, "stream_options": {"include_usage": "true"}}, "stream_options.include_usage"),
+        ({"stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
+    ],
+)
+def test_run_flags_must_be_json_booleans_and_nothing_is_charged(chat_world, extra: dict, param: str) -> None:
+    user = make_user(ADA, "free", credits=100)
+    tool = install()
+
+    response = tools("tool_proxy_chat_json", sub=ADA, body={"tool_id": tool["id"], "input": "hi", **extra})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+    assert "Input should be a valid boolean" in response.json()["error"]["message"]
+    assert user.account.balance() == 100 and queued_usage_events(chat_world.usage_queue) == []
+
+
+def test_json_numbers_and_booleans_still_work() -> None:
+    make_user(ADA, "free")
+    params = {"tool_id": install()["id"]}
+
+    updated = tools(
+        "update_tool", sub=ADA, path_params=params, body={"temperature": 1, "max_output_tokens": 200}
+    )
+
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["temperature"] == 1 and updated.json()["max_output_tokens"] == 200
+    assert run(params["tool_id"], stream=False).status_code == 200
