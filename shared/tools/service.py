@@ -120,7 +120,7 @@ def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
     current plan, as an install is (options, the output cap, the model): a tool saved under a
     plan since downgraded must be brought within the new plan by the update that changes it."""
     current = get_tool(account.account_id, tool_id)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # a null tone or profile clears it
     merged = _checked(ToolConfig.model_validate({**current.config().model_dump(), **changes}), account.plan)
     updated = current.model_copy(update={**merged.model_dump(), "updated_at": now_iso()})
     if not tool_store.replace_tool(updated):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from shared.errors import InvalidRequest
 from shared.tools.models import (
@@ -39,22 +41,47 @@ class InstallTool(BaseModel):
         return self
 
 
+NotSent = SkipJsonSchema[None]  # a field left out; a JSON null for it is refused (below)
+
+
 class UpdateTool(BaseModel):
-    """PATCH /api/tools/{tool_id}: the settings to change; the rest stay."""
+    """PATCH /api/tools/{tool_id}: the settings to change; the rest stay. A null ``tone`` or
+    ``profile`` clears the choice; every other setting is one each tool has, so null is refused."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
-    description: Description | None = None
-    input_hint: Description | None = None
-    system_prompt: SystemPrompt | None = None
-    tone_options: Options | None = None
+    name: Name | NotSent = None
+    description: Description | NotSent = None
+    input_hint: Description | NotSent = None
+    system_prompt: SystemPrompt | NotSent = None
+    tone_options: Options | NotSent = None
     tone: Option | None = None
-    profile_options: Options | None = None
+    profile_options: Options | NotSent = None
     profile: Option | None = None
-    model: ModelId | None = None
-    temperature: Temperature | None = None
-    max_output_tokens: MaxOutputTokens | None = None
+    model: ModelId | NotSent = None
+    temperature: Temperature | NotSent = None
+    max_output_tokens: MaxOutputTokens | NotSent = None
+
+    @field_validator(
+        "name",
+        "description",
+        "input_hint",
+        "system_prompt",
+        "tone_options",
+        "profile_options",
+        "model",
+        "temperature",
+        "max_output_tokens",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """A setting every tool has cannot be null: refused, not read as "leave it as it is"."""
+        if value is None:
+            raise PydanticCustomError(
+                "null_not_allowed", "Input may not be null; leave the field out to keep it"
+            )
+        return value
 
 
 class StreamOptions(BaseModel):

@@ -1,6 +1,7 @@
 """The tools routes read JSON types strictly, as the chat routes do: a string or a boolean where a
 number belongs, or a number or string where a boolean belongs, is a 400 naming the field (an
-audit found ``"stream": "yes"`` run and ``"max_output_tokens": "100"`` stored)."""
+audit found ``"stream": "yes"`` run and ``"max_output_tokens": "100"`` stored); a PATCH's null is
+a 400 naming the field, except for ``tone`` and ``profile``, which it clears."""
 
 from __future__ import annotations
 
@@ -69,3 +70,45 @@ def test_json_numbers_and_booleans_still_work() -> None:
     assert updated.status_code == 200, updated.text
     assert updated.json()["temperature"] == 1 and updated.json()["max_output_tokens"] == 200
     assert run(params["tool_id"], stream=False).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "name",
+        "description",
+        "input_hint",
+        "system_prompt",
+        "tone_options",
+        "profile_options",
+        "model",
+        "temperature",
+        "max_output_tokens",
+    ],
+)
+def test_a_null_setting_is_400_naming_it_and_changes_nothing(field: str) -> None:
+    """A PATCH with ``{"name": null}`` answered 200 and changed nothing."""
+    make_user(ADA, "free")
+    tool = install()
+    params = {"tool_id": tool["id"]}
+
+    response = tools("update_tool", sub=ADA, path_params=params, body={field: None, "tone": "informative"})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == field and "null" in response.json()["error"]["message"]
+    assert tools("get_tool", sub=ADA, path_params=params).json() == tool, "nothing changed"
+
+
+def test_a_null_tone_or_profile_clears_the_choice() -> None:
+    make_user(ADA, "free")
+    tool = install()
+    assert tool["tone"] and tool["profile"]
+    params = {"tool_id": tool["id"]}
+
+    response = tools("update_tool", sub=ADA, path_params=params, body={"tone": None, "profile": None})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["tone"] is None and response.json()["profile"] is None
+    kept = tools("get_tool", sub=ADA, path_params=params).json()
+    assert kept["tone"] is None and kept["profile"] is None
+    assert kept["tone_options"] == tool["tone_options"], "the options stay"
