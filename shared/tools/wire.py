@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -22,7 +30,18 @@ from shared.tools.models import (
     ToolConfig,
 )
 
-ToolInput = Annotated[str, StringConstraints(min_length=1)]  # its size is the plan's message limit
+
+def _has_text(text: str) -> str:
+    """Only whitespace, the model would get no text to work on: refused like an empty input."""
+    if not text.strip():
+        raise PydanticCustomError(
+            "string_blank", "String should have at least 1 character other than whitespace"
+        )
+    return text
+
+
+# Kept as sent (not stripped); its size is the plan's message limit.
+ToolInput = Annotated[str, StringConstraints(min_length=1), AfterValidator(_has_text)]
 
 
 class InstallTool(BaseModel):

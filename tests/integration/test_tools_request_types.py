@@ -1,7 +1,8 @@
 """The tools routes read JSON types strictly, as the chat routes do: a string or a boolean where a
 number belongs, or a number or string where a boolean belongs, is a 400 naming the field (an
 audit found ``"stream": "yes"`` run and ``"max_output_tokens": "100"`` stored); a PATCH's null is
-a 400 naming the field, except for ``tone`` and ``profile``, which it clears."""
+a 400 naming the field, except for ``tone`` and ``profile``, which it clears; a run's input of
+only whitespace is the 400 an empty one is."""
 
 from __future__ import annotations
 
@@ -112,3 +113,21 @@ def test_a_null_tone_or_profile_clears_the_choice() -> None:
     kept = tools("get_tool", sub=ADA, path_params=params).json()
     assert kept["tone"] is None and kept["profile"] is None
     assert kept["tone_options"] == tool["tone_options"], "the options stay"
+
+
+@pytest.mark.parametrize("text", ["   ", "\n\t \u3000"])
+def test_an_input_of_only_whitespace_is_refused_as_an_empty_one_and_not_charged(
+    chat_world, text: str
+) -> None:
+    """``"input": ""`` was a 400, but ``"   "`` reached the model, which got no text, and was charged."""
+    user = make_user(ADA, "free", credits=100)
+    tool = install()
+
+    empty, blank = run(tool["id"], text=""), run(tool["id"], text=text)
+
+    assert empty.status_code == blank.status_code == 400, blank.text
+    assert blank.json()["error"]["param"] == empty.json()["error"]["param"] == "input"
+    assert blank.json()["error"]["code"] == empty.json()["error"]["code"] == "invalid_request"
+    assert "whitespace" in blank.json()["error"]["message"]
+    assert user.account.balance() == 100 and queued_usage_events(chat_world.usage_queue) == []
+    assert run(tool["id"], text="  Topic: logs  ").status_code == 200, "whitespace around text is fine"
