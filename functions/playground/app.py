@@ -125,7 +125,8 @@ async def create_session(request: Request) -> JSONResponse:
     admission = await enforce(
         request, "playground.sessions.create", plan=account.plan, user=account.account_id
     )
-    body = parse_model(CreateSession, await read_json(request, MAX_BODY))
+    data = await read_json(request, MAX_BODY, empty_is_object=True)  # every field is optional
+    body = parse_model(CreateSession, data)
     session = await asyncio.to_thread(sessions.create_session, account.account_id, body, account.plan)
     return await with_limits(_json(session.view(), status=201), admission)
 

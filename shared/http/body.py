@@ -68,9 +68,12 @@ async def read_limited(request: Request, max_bytes: int, too_large: str) -> byte
     return b"".join(chunks)
 
 
-async def read_json(request: Request, max_bytes: int) -> Any:
-    """The body as JSON, refusing more than ``max_bytes`` before parsing it."""
+async def read_json(request: Request, max_bytes: int, *, empty_is_object: bool = False) -> Any:
+    """The body as JSON, refusing more than ``max_bytes`` before parsing it. An empty body is a
+    400, or ``{}`` with ``empty_is_object`` (a route whose every field is optional)."""
     raw = await read_limited(request, max_bytes, f"Request body exceeds the {max_bytes // 1024} KB limit.")
+    if not raw and empty_is_object:
+        return {}
     if not raw:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:

@@ -180,7 +180,7 @@ def _operation(
         body["parameters"] = parameters
     if facts.request_model is not None:
         body["requestBody"] = {
-            "required": True,
+            "required": not facts.body_optional,
             "content": {"application/json": {"schema": refs[facts.request_model]}},
         }
     body["responses"] = _responses(op, facts, errors)

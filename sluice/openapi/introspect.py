@@ -5,7 +5,8 @@ objects such as ``ChatFormat``) are read breadth-first, up to ``MAX_DEPTH`` call
 the ``shared`` and ``functions`` packages. What is collected:
 
 - the request model: the first ``parse_model(Model, ...)`` (``shared.http.body``, the one way a
-  handler parses a body), shallowest first, then in source order;
+  handler parses a body), shallowest first, then in source order; the body is optional when the
+  endpoint reads it with ``read_json(..., empty_is_object=True)``;
 - query parameters: ``request.query_params.get(name)`` / ``[name]``, with ``name`` a literal or a
   parameter bound to a literal by the caller (``_bounded(request, "days", ...)``);
 - request headers: ``request.headers.get(name)`` in the endpoint itself, with a literal or a
@@ -38,6 +39,7 @@ ApiKeyUse = Literal["none", "optional", "required"]
 @dataclass
 class HandlerFacts:
     request_model: type[BaseModel] | None = None
+    body_optional: bool = False
     query_params: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     success_statuses: list[int] = field(default_factory=list)
@@ -132,6 +134,8 @@ class _Scanner:
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         if name == "parse_model" and call.args:
             self._model(frame, call, self._resolve(frame, call.args[0]))
+        elif name == "read_json" and frame.depth == 0 and _keyword_true(call, "empty_is_object"):
+            self.facts.body_optional = True
         elif name == "get" and isinstance(func, ast.Attribute) and call.args:
             self._read(frame, func.value, call.args[0])
         if frame.depth == 0:
@@ -193,6 +197,12 @@ class _Scanner:
         if frame.depth < MAX_DEPTH:
             optional = frame.optional or "optional" in frame.fn.__name__
             self._queue.append(_Frame(fn, frame.depth + 1, bindings, optional))
+
+
+def _keyword_true(call: ast.Call, name: str) -> bool:
+    return any(
+        k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords
+    )
 
 
 def handler_facts(endpoint: Callable[..., Any]) -> HandlerFacts:

@@ -92,6 +92,17 @@ def test_request_bodies_come_from_the_wire_models(document: dict) -> None:
     assert not any(method in ("GET", "DELETE") for method, _ in bodies)
 
 
+def test_a_body_is_required_unless_the_handler_reads_an_empty_one_as_an_object(document: dict) -> None:
+    optional = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if "requestBody" in op and not op["requestBody"]["required"]
+    }
+
+    assert optional == {("POST", "/api/playground/sessions")}, "its every field is optional"
+
+
 def test_api_key_and_cognito_security_are_read_from_the_code(document: dict) -> None:
     paths = document["paths"]
 

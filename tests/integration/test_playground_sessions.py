@@ -87,6 +87,25 @@ def test_sessions_and_history_page_with_limit_and_cursor() -> None:
     assert seen == ["question 0", "answer 0", "question 1", "answer 1", "question 2", "answer 2"]
 
 
+def test_an_empty_body_creates_a_session_as_an_empty_object_does() -> None:
+    """Every field is optional: an empty body was a 400 "Request body is empty" where ``{}`` worked."""
+    make_user(ADA, "free")
+    token = playground_token(ADA)
+
+    empty = playground("create_session", token=token, body="")
+    braces = playground("create_session", token=token, body={})
+
+    assert empty.status_code == braces.status_code == 201, empty.text
+    assert {k: empty.json()[k] for k in ("title", "model", "system_prompt", "message_count")} == {
+        "title": None,
+        "model": "auto",
+        "system_prompt": None,
+        "message_count": 0,
+    }
+    assert empty.json().keys() == braces.json().keys() and empty.json()["id"] != braces.json()["id"]
+    assert playground("create_session", token=token, body="not json").status_code == 400
+
+
 @pytest.mark.parametrize(
     ("plan", "model", "status", "code"),
     [
