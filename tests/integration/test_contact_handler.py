@@ -117,6 +117,28 @@ def test_invalid_forms_are_400_naming_the_field(aws: LocalResources, change: dic
     assert stored(aws) == []
 
 
+def test_a_null_honeypot_is_an_empty_one_and_the_message_is_stored(aws: LocalResources) -> None:
+    form = {**json.loads(event_for("contact", "contact")["body"]), "website": None}
+
+    status, _, body = contact(body=form)
+
+    assert status == 202, body
+    [item] = stored(aws)
+    assert item["contact_id"] == body["id"] and queued(aws) == [{"contact_id": body["id"]}]
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "two@@example.com", "<a@example.com>"])
+def test_an_invalid_email_is_told_in_words_not_as_a_pattern(aws: LocalResources, email: str) -> None:
+    form = {**json.loads(event_for("contact", "contact")["body"]), "email": email}
+
+    status, _, body = contact(body=form)
+
+    assert status == 400 and body["error"]["param"] == "email"
+    assert (
+        body["error"]["message"] == "email: Input should be a valid email address, such as name@example.com"
+    )
+
+
 @pytest.mark.parametrize("body", ["", "not json", "[]", "{" * 5000, json.dumps({"x": "y" * 20_000})])
 def test_garbage_bodies_are_4xx_never_500(aws: LocalResources, body: str) -> None:
     status, _, response = contact(body=body if body else " ", headers={"Idempotency-Key": "garbage-key-1"})
