@@ -1,8 +1,9 @@
 """Accepting contact messages (once per idempotency key) and notifying the operator about them.
 
-A filled honeypot is answered exactly like a success, but nothing is stored or sent. The
-notification is at-least-once: SES when ``SLUICE_CONTACT_NOTIFY_EMAIL`` is set, otherwise the
-message is only stored and marked ``stored_only`` (docs/DASHBOARD.md).
+A filled honeypot is answered exactly like a success (a retry with its idempotency key too), but
+nothing is stored or sent. The notification is at-least-once: SES when
+``SLUICE_CONTACT_NOTIFY_EMAIL`` is set, otherwise the message is only stored and marked
+``stored_only`` (docs/DASHBOARD.md).
 """
 
 from __future__ import annotations
@@ -52,15 +53,27 @@ def _store_and_queue(form: dict[str, Any]) -> dict[str, Any]:
     return _receipt(message.contact_id)
 
 
+def _drop(form: dict[str, Any]) -> dict[str, Any]:
+    """A filled honeypot: a receipt like a real one, nothing stored or sent."""
+    get_logger().info("contact honeypot filled; dropped")
+    return _receipt(_new_id())
+
+
 def submit(form: ContactForm, idempotency_key: str | None) -> Accepted:
-    """Store and queue a message; with a key, a retry gets the first answer and stores nothing."""
+    """Store and queue a message; with a key, a retry gets the first answer and stores nothing.
+
+    A filled honeypot goes through the same idempotency (only its receipt is kept), so a bot
+    cannot tell it was dropped from how a retry is answered. Its payload holds ``website``, which
+    a real one's never does: one key cannot serve both."""
     if form.is_spam:
-        get_logger().info("contact honeypot filled; dropped")
-        return Accepted(_receipt(_new_id()))
-    fields = form.model_dump(exclude={"website"})
-    if idempotency_key is None:
-        return Accepted(_store_and_queue(fields))
-    body, replayed = idempotency.run_once("contact", idempotency_key, fields, _store_and_queue)
+        return _once(idempotency_key, form.model_dump(), _drop)
+    return _once(idempotency_key, form.model_dump(exclude={"website"}), _store_and_queue)
+
+
+def _once(key: str | None, payload: dict[str, Any], operation: idempotency.Operation) -> Accepted:
+    if key is None:
+        return Accepted(operation(payload))
+    body, replayed = idempotency.run_once("contact", key, payload, operation)
     return Accepted(body, replayed)
 
 

@@ -95,6 +95,30 @@ def test_a_filled_honeypot_is_answered_like_success_but_nothing_is_stored_or_sen
     assert stored(aws) == [] and queued(aws) == []
 
 
+def test_a_honeypot_retry_is_answered_as_a_real_ones_is(aws: LocalResources) -> None:
+    """A bot could tell a dropped message by its retry: a new id each time and no replay header."""
+    key, real_key = ({"Idempotency-Key": k} for k in ("3b241101-e2bb-4255", "9a0364b9-e99b-45f0"))
+    spam = json.loads(event_for("contact", "contact_honeypot")["body"])
+    form = {**spam, "website": ""}  # the same request from a person
+    other = "Another message entirely, not the first."
+
+    spam_answers = [contact("contact_honeypot", headers=key) for _ in range(2)]
+    spam_reused = contact("contact_honeypot", headers=key, body={**spam, "message": other})
+    real_answers = [contact("contact_honeypot", headers=real_key, body=form) for _ in range(2)]
+    real_reused = contact("contact_honeypot", headers=real_key, body={**form, "message": other})
+
+    first, second = spam_answers
+    assert first[0] == second[0] == 202 and first[2] == second[2], "the same id"
+    assert "idempotent-replayed" not in first[1] and second[1]["idempotent-replayed"] == "true"
+    for spam_answer, real_answer in zip(spam_answers, real_answers, strict=True):
+        assert set(spam_answer[1]) == set(real_answer[1]), "the same headers"
+    assert spam_reused[0] == real_reused[0] == 422
+    assert spam_reused[2]["error"] == real_reused[2]["error"]
+    real_id = real_answers[0][2]["id"]
+    assert [item["contact_id"] for item in stored(aws)] == [real_id], "the honeypot stored nothing"
+    assert queued(aws) == [{"contact_id": real_id}], "and sent nothing"
+
+
 @pytest.mark.parametrize(
     ("change", "param"),
     [
