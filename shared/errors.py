@@ -6,6 +6,14 @@ Domain code raises these; each wire format (OpenAI, Anthropic) renders them once
 
 from __future__ import annotations
 
+ECHOED_ID_CHARS = 64
+
+
+def echoed_id(value: str) -> str:
+    """An id from the request as an error message repeats it: cut to ``ECHOED_ID_CHARS``
+    characters, so that a path segment of any length does not come back whole."""
+    return value if len(value) <= ECHOED_ID_CHARS else value[:ECHOED_ID_CHARS] + "..."
+
 
 class SluiceError(Exception):
     """Base of every error a client may see. ``status`` and ``code`` are the wire facts."""

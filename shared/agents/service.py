@@ -20,7 +20,14 @@ from shared.agents.wire import CreateRun
 from shared.catalog.service import find_model
 from shared.dashboard.default_key import default_caller
 from shared.dashboard.paging import decode_cursor, encode_cursor
-from shared.errors import InvalidRequest, NotFound, PermissionDenied, ServiceUnavailable, SluiceError
+from shared.errors import (
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    SluiceError,
+    echoed_id,
+)
 from shared.gateway.plan_gates import check_model_allowed
 from shared.gateway.routing import Needs, select_models
 from shared.observability import get_logger
@@ -98,7 +105,7 @@ def get_run(account_id: str, run_id: str) -> AgentRun:
     """The account's run, or 404."""
     run = agent_store.get_run(run_id) if re.fullmatch(RUN_ID_PATTERN, run_id) else None
     if run is None or run.account_id != account_id:
-        raise NotFound(f"No agent run {run_id}.", param="run_id")
+        raise NotFound(f"No agent run {echoed_id(run_id)}.", param="run_id")
     return run
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from shared.adapters import session_store
 from shared.chat.canonical import Usage
 from shared.dashboard.paging import decode_cursor, encode_cursor
-from shared.errors import NotFound
+from shared.errors import NotFound, echoed_id
 from shared.keys.service import now_iso
 from shared.playground.limits import check_system_prompt
 from shared.playground.models import SESSION_ID_PATTERN, Session, StoredMessage
@@ -83,7 +83,7 @@ def get_session(account_id: str, session_id: str) -> Session:
     if re.fullmatch(SESSION_ID_PATTERN, session_id):
         found = session_store.get_session(account_id, session_id)
     if found is None:
-        raise NotFound(f"No playground session {session_id[:64]}.", param="session_id")
+        raise NotFound(f"No playground session {echoed_id(session_id)}.", param="session_id")
     return found
 
 

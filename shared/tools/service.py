@@ -22,7 +22,7 @@ from shared.adapters.transactions import (
     create_counted,
 )
 from shared.catalog.service import find_model
-from shared.errors import InvalidRequest, NotFound, PermissionDenied
+from shared.errors import InvalidRequest, NotFound, PermissionDenied, echoed_id
 from shared.gateway.plan_gates import check_model_allowed
 from shared.gateway.usage_limits import limits_for
 from shared.keys.service import now_iso
@@ -60,7 +60,7 @@ def get_tool(account_id: str, tool_id: str) -> InstalledTool:
     """A tool of this account, or 404 (another account's tool is indistinguishable from none)."""
     tool = tool_store.get_tool(account_id, tool_id)
     if tool is None:
-        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+        raise NotFound(f"No tool {echoed_id(tool_id)} in this account.", param="tool_id")
     return tool
 
 
@@ -124,7 +124,7 @@ def update(account: Account, tool_id: str, body: UpdateTool) -> InstalledTool:
     merged = _checked(ToolConfig.model_validate({**current.config().model_dump(), **changes}), account.plan)
     updated = current.model_copy(update={**merged.model_dump(), "updated_at": now_iso()})
     if not tool_store.replace_tool(updated):
-        raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+        raise NotFound(f"No tool {echoed_id(tool_id)} in this account.", param="tool_id")
     return updated
 
 
@@ -140,4 +140,4 @@ def uninstall(account: Account, tool_id: str) -> dict[str, Any]:
             initialise_counter(account.account_id)
         else:
             raise TransactionConflict(f"uninstalling {tool_id} kept being refused")
-    raise NotFound(f"No tool {tool_id} in this account.", param="tool_id")
+    raise NotFound(f"No tool {echoed_id(tool_id)} in this account.", param="tool_id")
