@@ -74,7 +74,8 @@ def key_revoke(args: argparse.Namespace) -> None:
 
 
 def credits_grant(args: argparse.Namespace) -> None:
-    from shared.credits.ledger import LotSource, balance, grant_credits
+    from shared.credits.ledger import LotSource, balance
+    from shared.credits.manual import grant_by_hand
     from shared.credits.packages import find_package, package_expiry
 
     if (args.amount is None) == (args.package is None):
@@ -90,7 +91,7 @@ def credits_grant(args: argparse.Namespace) -> None:
         amount = args.amount
         expires = now + dt.timedelta(days=args.expires_days) if args.expires_days is not None else None
     reference = args.reference or "admin-" + secrets.token_hex(6)
-    granted = grant_credits(args.account_id, amount, source=source, reference=reference, expires_at=expires)
+    granted = grant_by_hand(args.account_id, amount, source=source, reference=reference, expires_at=expires)
     print(f"{'granted' if granted else 'already granted'} ({reference}); balance {balance(args.account_id)}")
 
 

@@ -11,6 +11,13 @@ from shared.credits.ledger import balance
 from sluice.cli.main import main
 
 
+@pytest.fixture
+def aws(aws):
+    """The tables, holding the account ``acct_cli`` that these grants go to."""
+    assert main(["--env", "accounts", "create", "--account-id", "acct_cli"]) == 0
+    return aws
+
+
 def test_credits_grant_package_grants_the_package_with_its_expiry(aws, capsys) -> None:
     assert (
         main(["--env", "credits", "grant", "acct_cli", "--package", "Premium", "--reference", "ops-1"]) == 0
@@ -29,6 +36,17 @@ def test_credits_grant_package_grants_the_package_with_its_expiry(aws, capsys) -
 def test_credits_grant_of_an_unknown_package_fails(aws, capsys) -> None:
     assert main(["--env", "credits", "grant", "acct_cli", "--package", "gold"]) == 1
     assert "Unknown package" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what", [["5"], ["--package", "starter"]])
+def test_credits_grant_to_an_unknown_account_is_refused_and_writes_no_lot(aws, capsys, what) -> None:
+    """As the payment webhook does: a lot for a typo'd account id could never be spent."""
+    assert main(["--env", "credits", "grant", "acct_doesnotexist", *what]) == 1
+
+    captured = capsys.readouterr()
+    assert "error: Unknown account 'acct_doesnotexist'." in captured.err
+    assert "granted" not in captured.out
+    assert balance("acct_doesnotexist") == 0 and list(ledger_store.iter_lots("acct_doesnotexist")) == []
 
 
 def test_credits_grant_needs_an_amount_or_a_package(aws) -> None:
