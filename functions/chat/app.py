@@ -20,7 +20,7 @@ from shared.gateway.plan_gates import check_not_retired
 from shared.gateway.token_count import estimate_input_tokens
 from shared.http.app import create_app
 from shared.http.body import parse_model
-from shared.http.chat import authenticate_chat, error_headers, parse_json_object, read_body
+from shared.http.chat import authenticate_chat, error_headers, parse_json_object, read_key_body
 from shared.http.chat_flow import handle_chat
 from shared.http.chat_formats import ANTHROPIC, OPENAI
 from shared.http.limits import enforce, with_limits
@@ -37,7 +37,7 @@ async def messages(request: Request) -> Response:
 
 async def count_tokens(request: Request) -> Response:
     """An estimate of the input tokens of a Messages request (see shared/gateway/token_count.py)."""
-    raw = await read_body(request)
+    raw = await read_key_body(request)
     await authenticate_chat(request, raw)
     admission = await enforce(request, "chat.public", stage="pre_auth")
     counted = parse_model(CountTokensRequest, parse_json_object(raw))

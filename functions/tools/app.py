@@ -99,7 +99,7 @@ async def run_tool(request: Request) -> Response:
 
 
 async def _run_tool(request: Request, account: Account, attempt: RunAttempt) -> Response:
-    attempt.raw = await read_body(request)
+    attempt.raw = await read_body(request, account.plan)
     caller = await default_key_caller(request, account)
     attempt.key_id = caller.key.key_id
     check_body_size(len(attempt.raw), caller.plan)

@@ -15,8 +15,6 @@ from shared.chat.canonical import ChatRequest, ReasoningConfig, Role
 from shared.chat.messages import message_chars
 from shared.errors import InvalidRequest, RequestTooLarge
 
-MAX_BODY_ANY_PLAN = 256 * 1024
-
 
 @dataclass(frozen=True)
 class PlanLimits:
@@ -31,6 +29,8 @@ PLAN_LIMITS = {
     "free": PlanLimits("Free", 64 * 1024, 8_000, 32_000, 4_096),
     "pro": PlanLimits("Pro", 256 * 1024, 24_000, 120_000, 8_192),
 }
+_LARGEST_BODY = max(PLAN_LIMITS.values(), key=lambda limits: limits.body_bytes)
+MAX_BODY_ANY_PLAN = _LARGEST_BODY.body_bytes
 
 
 def limits_for(plan: str) -> PlanLimits:
@@ -38,11 +38,25 @@ def limits_for(plan: str) -> PlanLimits:
 
 
 def check_body_size(size: int, plan: str) -> None:
-    limits = limits_for(plan)
-    if size > limits.body_bytes:
-        raise RequestTooLarge(
-            f"Request body is {size:,} bytes; the {limits.label} plan allows {limits.body_bytes // 1024} KB."
+    if size > limits_for(plan).body_bytes:
+        raise body_too_large(size, plan)
+
+
+def body_too_large(size: int | None, plan: str | None) -> RequestTooLarge:
+    """The 413 of a body over a limit, naming the caller's plan and its limit; with no plan (the
+    body was refused before a key was known) the largest limit of any plan, so that the client
+    knows no plan would take it. ``size`` None: refused while arriving, so only known to be over
+    the largest limit."""
+    amount = f"{size:,} bytes" if size is not None else f"over {MAX_BODY_ANY_PLAN // 1024} KB"
+    if plan is None:
+        return RequestTooLarge(
+            f"Request body is {amount}; no plan allows more than {MAX_BODY_ANY_PLAN // 1024} KB "
+            f"(the {_LARGEST_BODY.label} plan's limit)."
         )
+    limits = limits_for(plan)
+    return RequestTooLarge(
+        f"Request body is {amount}; the {limits.label} plan allows {limits.body_bytes // 1024} KB."
+    )
 
 
 def check_content(request: ChatRequest, plan: str) -> int:

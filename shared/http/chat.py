@@ -11,22 +11,56 @@ from shared import json_codec
 from shared.adapters import ledger_store
 from shared.auth.api_keys import Caller, authenticate, authenticate_cached, should_touch, touch_last_used
 from shared.catalog.service import deprecation_headers
-from shared.errors import InvalidApiKey, InvalidRequest
+from shared.errors import InvalidApiKey, InvalidRequest, RequestTooLarge
 from shared.gateway.call import ChatCall
-from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, check_body_size
+from shared.gateway.usage_limits import MAX_BODY_ANY_PLAN, body_too_large, check_body_size
 from shared.http.body import read_limited
 from shared.http.limits import enforce
+from shared.numbers import ascii_int
 
 
 def lower_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused above the largest plan's limit before it is all read."""
-    return await read_limited(
-        request, MAX_BODY_ANY_PLAN, f"Request body exceeds {MAX_BODY_ANY_PLAN // 1024} KB."
-    )
+async def read_body(request: Request, plan: str | None = None) -> bytes:
+    """The raw body, refused above the largest plan's limit before it is all read; the 413 names
+    ``plan`` and its limit, or without one the largest limit. A smaller plan's limit is checked
+    by the caller (the tools proxy logs a refused run from its body)."""
+    return await read_limited(request, MAX_BODY_ANY_PLAN, body_too_large(_declared(request), plan).message)
+
+
+async def read_key_body(request: Request) -> bytes:
+    """``read_body`` for the API-key endpoints, where the key is checked after the body: a body
+    over every limit is refused whether or not its key is valid, and the 413 names the plan of a
+    valid key (it then carries X-Credits-Remaining too)."""
+    try:
+        return await read_body(request)
+    except RequestTooLarge:
+        caller = await _known_caller(request)
+        if caller is None:
+            raise
+        raise body_too_large(_declared(request), caller.plan) from None
+
+
+def _declared(request: Request) -> int | None:
+    """The declared length of a body over the largest limit (None: sent without one, refused as
+    it arrived)."""
+    declared = ascii_int(request.headers.get("content-length", ""))
+    return declared if declared is not None and declared > MAX_BODY_ANY_PLAN else None
+
+
+async def _known_caller(request: Request) -> Caller | None:
+    """The caller of a valid key in the headers, else None (no IP count here: the chat flow
+    counts every refusal before admission against the IP)."""
+    headers = lower_headers(request)
+    try:
+        cached = authenticate_cached(headers)
+        caller = cached if cached is not None else await asyncio.to_thread(authenticate, headers)
+    except InvalidApiKey:
+        return None
+    request.state.caller = caller
+    return caller
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

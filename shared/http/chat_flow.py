@@ -28,7 +28,7 @@ from shared.gateway.router import ProviderFor
 from shared.gateway.sse_render import SseRenderer
 from shared.gateway.streaming import relay, routed_model, start_stream
 from shared.http.app import request_id
-from shared.http.chat import authenticate_chat, parse_json_object, read_body, success_headers
+from shared.http.chat import authenticate_chat, parse_json_object, read_key_body, success_headers
 from shared.http.context import source_ip
 from shared.http.json_response import UpstreamJSONResponse
 from shared.http.limits import enforce
@@ -56,7 +56,7 @@ async def handle_chat(request: Request, fmt: ChatFormat) -> Response:
     is. Once the IP is over, the answer is the 429; otherwise the refusal, with the IP's
     ``X-RateLimit-*`` headers."""
     try:
-        raw = await read_body(request)
+        raw = await read_key_body(request)
         caller, catalog = await _caller_and_catalog(request, raw)
         data = parse_json_object(raw)
         call = prepare(

@@ -40,7 +40,7 @@ async def default_key_caller(request: Request, account: Account) -> Caller:
 
 async def read_chat_json(request: Request, caller: Caller) -> dict[str, Any]:
     """The JSON body, within the caller's plan body limit (413 above it)."""
-    raw = await read_body(request)
+    raw = await read_body(request, caller.plan)
     check_body_size(len(raw), caller.plan)
     return parse_json_object(raw)
 

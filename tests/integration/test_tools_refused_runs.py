@@ -121,6 +121,16 @@ def test_a_request_for_no_tool_of_the_account_logs_nothing() -> None:
     assert not [i for i in items if i["pk"]["S"].startswith("TOOLRUN#")]
 
 
+def test_a_run_body_over_every_plan_limit_names_the_accounts_plan() -> None:
+    make_user(ADA, "pro")
+    tool = install()
+
+    response = run(tool["id"], text="x" * 300_000)
+
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["message"].endswith("; the Pro plan allows 256 KB.")
+
+
 def test_an_admitted_run_that_fails_upstream_is_logged_by_the_consumer_only(chat_world) -> None:
     from chat_support import LoopbackServer, RecordingUpstream, install_catalog, openai_route
 

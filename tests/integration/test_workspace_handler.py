@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from chat_support import queued_usage_events
 from dashboard_support import (
@@ -95,6 +97,23 @@ def test_body_over_the_free_plan_limit_is_413() -> None:
     response = workspace(sub=ADA, body=chat_body("word " * 14_000))
 
     assert response.status_code == 413
+    assert "the Free plan allows 64 KB" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("sub", "plan", "limit"), [(ADA, "free", 64), (BOB, "pro", 256)], ids=["free", "pro"]
+)
+def test_a_body_over_every_plan_limit_still_names_the_users_plan(sub: str, plan: Plan, limit: int) -> None:
+    make_user(sub, plan)
+    body = chat_body("x" * 300_000)
+
+    response = workspace(sub=sub, body=body)
+
+    assert response.status_code == 413
+    size = len(json.dumps(body).encode())
+    assert response.json()["error"]["message"] == (
+        f"Request body is {size:,} bytes; the {plan.title()} plan allows {limit} KB."
+    )
 
 
 @pytest.mark.parametrize(

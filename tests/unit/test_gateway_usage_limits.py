@@ -22,7 +22,7 @@ from shared.chat.canonical import (
 )
 from shared.chat.messages import message_chars
 from shared.errors import InvalidRequest, RequestTooLarge
-from shared.gateway.usage_limits import check_body_size, check_content, clamp_max_tokens
+from shared.gateway.usage_limits import body_too_large, check_body_size, check_content, clamp_max_tokens
 
 
 def request(*messages: Message) -> ChatRequest:
@@ -85,6 +85,24 @@ def test_body_size_limit(plan, limit) -> None:
     with pytest.raises(RequestTooLarge) as refused:
         check_body_size(limit + 1, plan)
     assert refused.value.status == 413 and f"{limit // 1024} KB" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("size", "plan", "message"),
+    [
+        (5_242_880, "free", "Request body is 5,242,880 bytes; the Free plan allows 64 KB."),
+        (None, "pro", "Request body is over 256 KB; the Pro plan allows 256 KB."),
+        (
+            5_242_880,
+            None,
+            "Request body is 5,242,880 bytes; no plan allows more than 256 KB (the Pro plan's limit).",
+        ),
+    ],
+)
+def test_a_body_refusal_names_the_plan_or_the_largest_limit(size, plan, message) -> None:
+    refused = body_too_large(size, plan)
+
+    assert refused.status == 413 and refused.message == message
 
 
 def test_an_unknown_plan_gets_the_free_limits() -> None:
