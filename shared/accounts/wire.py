@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+from shared.wire.names import human_name
 
 PolicyVersion = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=80), BeforeValidator(human_name)]
+KeyName = Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(human_name)]
 
 
 class ConsentVersions(BaseModel):

@@ -12,7 +12,8 @@ from shared.wire.strict import Number
 SYSTEM_PROMPT_CHARS = 8_000
 TOOL_ID_PATTERN = r"^tool_[0-9a-f]{16}$"
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+NAME_CHARS = 80
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_CHARS)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 SystemPrompt = Annotated[str, StringConstraints(min_length=1, max_length=SYSTEM_PROMPT_CHARS)]
 Option = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     StrictBool,
     StringConstraints,
@@ -18,17 +19,18 @@ from pydantic_core import PydanticCustomError
 
 from shared.errors import InvalidRequest
 from shared.tools.models import (
+    NAME_CHARS,
     TOOL_ID_PATTERN,
     Description,
     MaxOutputTokens,
     ModelId,
-    Name,
     Option,
     Options,
     SystemPrompt,
     Temperature,
     ToolConfig,
 )
+from shared.wire.names import human_name
 
 
 def _has_text(text: str) -> str:
@@ -42,6 +44,15 @@ def _has_text(text: str) -> str:
 
 # Kept as sent (not stripped); its size is the plan's message limit.
 ToolInput = Annotated[str, StringConstraints(min_length=1), AfterValidator(_has_text)]
+# A name the client gives: held to the names rule here, at the edge. ToolConfig's own Name only
+# trims, so that a tool stored before the rule still loads.
+ToolName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_CHARS), BeforeValidator(human_name)]
+
+
+class NewTool(ToolConfig):
+    """A custom tool as ``POST /api/tools`` receives it."""
+
+    name: ToolName
 
 
 class InstallTool(BaseModel):
@@ -50,8 +61,8 @@ class InstallTool(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     starter_id: Annotated[str, StringConstraints(max_length=48)] | None = None
-    name: Name | None = None
-    tool: ToolConfig | None = None
+    name: ToolName | None = None
+    tool: NewTool | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> InstallTool:
@@ -69,7 +80,7 @@ class UpdateTool(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | NotSent = None
+    name: ToolName | NotSent = None
     description: Description | NotSent = None
     input_hint: Description | NotSent = None
     system_prompt: SystemPrompt | NotSent = None

@@ -9,7 +9,7 @@ from shared.errors import InvalidRequest
 from shared.tools.models import InstalledTool, ToolConfig
 from shared.tools.prompt import system_prompt, tool_request
 from shared.tools.starter import starter_tools
-from shared.tools.wire import InstallTool, RunTool
+from shared.tools.wire import InstallTool, NewTool, RunTool
 
 
 def installed(**changes) -> InstalledTool:
@@ -63,4 +63,4 @@ def test_an_install_names_one_source() -> None:
     with pytest.raises(InvalidRequest):
         InstallTool()
     with pytest.raises(InvalidRequest):
-        InstallTool(starter_id="ad-copy", tool=ToolConfig(name="x", system_prompt="y"))
+        InstallTool(starter_id="ad-copy", tool=NewTool(name="x", system_prompt="y"))
