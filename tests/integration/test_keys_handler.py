@@ -199,3 +199,16 @@ def test_every_route_without_a_user_is_401() -> None:
         status, body = call_account(account_event(name, claims=False))
         assert status == 401, name
         assert body["error"]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("route", ["revoke_key", "set_default_key", "reissue_key"])
+def test_a_404_repeats_a_long_key_id_cut_to_64_characters(route: str) -> None:
+    create_key(name="one")
+    long_id = "a" * 5000
+
+    status, body = call_account(account_event(route, key_id=long_id))
+
+    assert status == 404 and body["error"]["code"] == "not_found"
+    assert body["error"]["message"] == f"No key {'a' * 64}….", "the first 64 characters, then an ellipsis"
+    status, body = call_account(account_event(route, key_id="k" * 64))
+    assert status == 404 and body["error"]["message"] == f"No key {'k' * 64}.", "64 or fewer: whole"
