@@ -43,6 +43,8 @@ EXPOSED_HEADERS = [
     "X-Sluice-Max-Tokens-Clamped",
     "Deprecation",
     "Sunset",
+    "Content-Disposition",  # the playground export's file name
+    "Idempotent-Replayed",  # a contact form answer that repeats an earlier one
 ]
 
 

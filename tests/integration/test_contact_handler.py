@@ -72,6 +72,18 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_answer_and_store
     assert len(stored(aws)) == 1 and len(queued(aws)) == 1
 
 
+def test_a_browser_may_read_that_an_answer_is_a_replay(aws: LocalResources) -> None:
+    """CORS: a header the page's script may read must be listed in Access-Control-Expose-Headers."""
+    from_a_page = {"Origin": "https://app.example"}
+    contact(headers=from_a_page)
+
+    _, headers, _ = contact(headers=from_a_page)
+
+    assert headers["idempotent-replayed"] == "true"
+    exposed = {name.strip().lower() for name in headers["access-control-expose-headers"].split(",")}
+    assert "idempotent-replayed" in exposed
+
+
 def test_the_same_key_with_another_message_is_422_and_a_new_key_is_a_new_message(aws: LocalResources) -> None:
     contact()
     form = json.loads(event_for("contact", "contact")["body"])

@@ -163,6 +163,24 @@ def test_bad_paging_parameters_are_400() -> None:
     assert big.status_code == 400 and big.json()["error"]["param"] == "limit"
 
 
+def test_a_browser_may_read_the_export_file_name() -> None:
+    """CORS: the page's script reads the file name from Content-Disposition, so it is exposed."""
+    make_user(ADA, "free")
+    token = playground_token(ADA)
+    session = new_session(token, title="Haiku practice")
+
+    exported = playground(
+        "export_json",
+        token=token,
+        path_params={"session_id": session["id"]},
+        headers={"Origin": "https://app.example"},
+    )
+
+    assert exported.status_code == 200 and exported.headers["content-disposition"]
+    exposed = {name.strip().lower() for name in exported.headers["access-control-expose-headers"].split(",")}
+    assert "content-disposition" in exposed
+
+
 def test_export_as_json_and_markdown() -> None:
     user = make_user(ADA, "free")
     token = playground_token(ADA)
