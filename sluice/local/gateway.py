@@ -39,10 +39,15 @@ class _Match:
     path_params: dict[str, str]
 
 
+# Anthropic's error type for each status the gateway answers itself (405: a bad request there).
+_ANTHROPIC_TYPES = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}
+
+
 def _error(status: int, code: str, message: str, path: str) -> tuple[int, bytes]:
     bare = path.removeprefix("/api")
     if bare.startswith("/v1/messages"):
-        body: dict[str, Any] = {"type": "error", "error": {"type": "not_found_error", "message": message}}
+        kind = _ANTHROPIC_TYPES.get(status, "invalid_request_error")
+        body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
     else:
         body = {"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}
     return status, json.dumps(body).encode()
@@ -66,14 +71,19 @@ class LocalGateway:
         self._openapi: bytes | None = None
 
     def _match(self, path: str, method: str) -> tuple[_Match | None, list[str]]:
-        allowed: list[str] = []
-        for pattern, route in self._routes:
-            found = pattern.match(path)
-            if not found:
-                continue
-            allowed.append(route.method)
+        """The route for ``path`` and ``method``, and the methods of its resource. As API Gateway
+        does, the resource comes first (a literal segment before a path parameter at the same
+        level): a method the literal resource lacks is a 405 with its own methods, never a call
+        to the parameter route (``POST /api/tools/starter`` is not ``/api/tools/{tool_id}``)."""
+        found = [(route, hit) for pattern, route in self._routes if (hit := pattern.match(path))]
+        if not found:
+            return None, []
+        resource = min(found, key=lambda item: item[0].precedence())[0].path
+        routes = [(route, hit) for route, hit in found if route.path == resource]
+        allowed = [route.method for route, _ in routes]
+        for route, hit in routes:
             if route.method in (method, "ANY"):
-                return _Match(route, found.groupdict()), allowed
+                return _Match(route, hit.groupdict()), allowed
         return None, allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

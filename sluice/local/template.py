@@ -59,6 +59,14 @@ class ApiRoute:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
         return re.compile(f"^{regex}$")
 
+    def precedence(self) -> tuple[int, ...]:
+        """API Gateway's order among resources that match one path, smallest first: level by
+        level, a literal segment before a path parameter before a greedy ``{name+}``."""
+        return tuple(
+            2 if segment.endswith("+}") else 1 if segment.startswith("{") else 0
+            for segment in self.path.split("/")
+        )
+
 
 @dataclass(frozen=True)
 class QueueMapping:
