@@ -27,7 +27,10 @@ async def read_body(request: Request, plan: str | None = None) -> bytes:
     """The raw body, refused above the largest plan's limit before it is all read; the 413 names
     ``plan`` and its limit, or without one the largest limit. A smaller plan's limit is checked
     by the caller (the tools proxy logs a refused run from its body)."""
-    return await read_limited(request, MAX_BODY_ANY_PLAN, body_too_large(_declared(request), plan).message)
+    try:
+        return await read_limited(request, MAX_BODY_ANY_PLAN, "Request body is too large.")
+    except RequestTooLarge:  # the message is built here, off the path of a body that fits
+        raise body_too_large(_declared(request), plan) from None
 
 
 async def read_key_body(request: Request) -> bytes:

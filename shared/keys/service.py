@@ -22,14 +22,13 @@ from shared.adapters.transactions import (
     TransactionConflict,
     create_counted,
 )
-from shared.errors import InvalidRequest, NotFound, PermissionDenied
+from shared.errors import InvalidRequest, NotFound, PermissionDenied, echoed_id
 from shared.keys.models import ApiKeyRecord
 from shared.keys.secrets import key_hash, key_prefix, last_four, new_raw_key
 from shared.numbers import ascii_int
 from shared.settings import get_settings
 
 MAX_ACTIVE_KEYS = 20  # default; SLUICE_MAX_ACTIVE_KEYS (template parameter MaxActiveKeys) overrides
-ECHOED_ID_CHARS = 64  # a 404 repeats at most this much of the key id it did not find
 NO_CONSENT = "Accept the Terms, Privacy Policy and Responsible AI policy before creating keys."
 
 
@@ -115,13 +114,7 @@ def find_account_key(account_id: str, key_id: str) -> ApiKeyRecord:
     for record in key_store.list_account_keys(account_id):
         if record.key_id == key_id:
             return record
-    raise NotFound(f"No key {_echoed(key_id)}.")
-
-
-def _echoed(key_id: str) -> str:
-    """The id as a 404 repeats it: a path segment can be thousands of characters long, and an
-    error that echoes it whole only makes the client's logs longer."""
-    return key_id if len(key_id) <= ECHOED_ID_CHARS else key_id[:ECHOED_ID_CHARS] + "…"
+    raise NotFound(f"No key {echoed_id(key_id)}.")
 
 
 def revoke_key(account_id: str, key_id: str) -> ApiKeyRecord:

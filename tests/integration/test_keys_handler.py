@@ -209,6 +209,6 @@ def test_a_404_repeats_a_long_key_id_cut_to_64_characters(route: str) -> None:
     status, body = call_account(account_event(route, key_id=long_id))
 
     assert status == 404 and body["error"]["code"] == "not_found"
-    assert body["error"]["message"] == f"No key {'a' * 64}….", "the first 64 characters, then an ellipsis"
+    assert body["error"]["message"] == f"No key {'a' * 64}....", "the first 64 characters, then an ellipsis"
     status, body = call_account(account_event(route, key_id="k" * 64))
     assert status == 404 and body["error"]["message"] == f"No key {'k' * 64}.", "64 or fewer: whole"
