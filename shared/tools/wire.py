@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,19 +30,10 @@ from shared.tools.models import (
     ToolConfig,
 )
 from shared.wire.names import human_name
-
-
-def _has_text(text: str) -> str:
-    """Only whitespace, the model would get no text to work on: refused like an empty input."""
-    if not text.strip():
-        raise PydanticCustomError(
-            "string_blank", "String should have at least 1 character other than whitespace"
-        )
-    return text
-
+from shared.wire.strict import HasText
 
 # Kept as sent (not stripped); its size is the plan's message limit.
-ToolInput = Annotated[str, StringConstraints(min_length=1), AfterValidator(_has_text)]
+ToolInput = Annotated[str, StringConstraints(min_length=1), HasText]
 # A name the client gives: held to the names rule here, at the edge. ToolConfig's own Name only
 # trims, so that a tool stored before the rule still loads.
 ToolName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_CHARS), BeforeValidator(human_name)]

@@ -144,6 +144,31 @@ def test_another_users_session_is_404_and_untouched(chat_world) -> None:
     assert queued_usage_events(chat_world.usage_queue) == [], "nothing reached a model"
 
 
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"message": "   \n\t"}, "message"),  # the model would get no text
+        ({"stream": "yes"}, "stream"),
+        ({"stream": 1}, "stream"),
+        ({"temperature": "0.5"}, "temperature"),
+        ({"max_tokens": "100"}, "max_tokens"),
+        ({"max_tokens": True}, "max_tokens"),
+    ],
+)
+def test_json_types_and_a_blank_message_are_refused_and_nothing_is_charged(chat_world, extra, param) -> None:
+    """As the chat routes and tool runs read them: each was taken as a value (or sent as an empty
+    turn) and charged."""
+    user = make_user(ADA, "free", credits=10)
+    token = playground_token(ADA)
+    session = new_session(token)
+
+    response = chat(token, session["id"], **extra)
+
+    assert response.status_code == 400 and response.json()["error"]["param"] == param, response.text
+    assert history(token, session["id"])["data"] == [] and user.account.balance() == 10
+    assert queued_usage_events(chat_world.usage_queue) == [], "nothing reached a model"
+
+
 def test_without_a_default_key_playground_chat_is_403() -> None:
     user = make_user(ADA, "free")
     token = playground_token(ADA)
