@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
+
+from shared.wire.names import human_name
 
 Topic = Literal["general", "support", "billing", "sales", "partnership", "privacy", "abuse", "other"]
 EMAIL_PATTERN = r"^[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+$"
@@ -33,7 +35,7 @@ class ContactForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), BeforeValidator(human_name)]
     email: Email
     topic: Topic = "general"
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=5_000)]

@@ -1,5 +1,5 @@
 """The one rule for names and titles people give things: keys, tools, playground sessions, their
-own display name. Each field states its length around it::
+own display name, the name on a contact message. Each field states its length around it::
 
     KeyName = Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(human_name)]
 

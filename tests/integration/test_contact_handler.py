@@ -138,6 +138,8 @@ def test_a_honeypot_retry_is_answered_as_a_real_ones_is(aws: LocalResources) -> 
         ({"email": "a@b"}, "email"),
         ({"name": ""}, "name"),
         ({"name": "n" * 101}, "name"),
+        ({"name": "Ana\u0000\nSubject: hi"}, "name"),  # a control character: the notice's lines
+        ({"name": "\u200b"}, "name"),  # nothing visible
         ({"message": "short"}, "message"),
         ({"message": "m" * 5001}, "message"),
         ({"topic": "lottery"}, "topic"),
