@@ -65,7 +65,10 @@ class LocalGateway:
         self.stage = stage
         self.authorizer = authorizer
         self.control = control
-        self._routes = [(route.pattern(), route) for route in template.routes]
+        # API Gateway's order among the resources that match one path, computed once (stable:
+        # a resource's methods keep the template's order)
+        ordered = sorted(template.routes, key=lambda route: route.precedence())
+        self._routes = [(route.pattern(), route) for route in ordered]
         self._pools: dict[str, InstancePool] = {}
         self._asgi_apps: dict[str, ASGIApp] = {}
         self._openapi: bytes | None = None
@@ -75,16 +78,21 @@ class LocalGateway:
         does, the resource comes first (a literal segment before a path parameter at the same
         level): a method the literal resource lacks is a 405 with its own methods, never a call
         to the parameter route (``POST /api/tools/starter`` is not ``/api/tools/{tool_id}``)."""
-        found = [(route, hit) for pattern, route in self._routes if (hit := pattern.match(path))]
-        if not found:
-            return None, []
-        resource = min(found, key=lambda item: item[0].precedence())[0].path
-        routes = [(route, hit) for route, hit in found if route.path == resource]
-        allowed = [route.method for route, _ in routes]
-        for route, hit in routes:
-            if route.method in (method, "ANY"):
-                return _Match(route, hit.groupdict()), allowed
-        return None, allowed
+        resource, hit = None, None
+        allowed: list[str] = []
+        matched: _Match | None = None
+        for pattern, route in self._routes:  # the most specific resource first
+            if resource is None:
+                hit = pattern.match(path)
+                if hit is None:
+                    continue
+                resource = route.path
+            elif route.path != resource:
+                continue
+            allowed.append(route.method)
+            if matched is None and hit is not None and route.method in (method, "ANY"):
+                matched = _Match(route, hit.groupdict())
+        return matched, allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
