@@ -153,8 +153,9 @@ class MotoProcess:
         )
         try:
             wait_for_port("127.0.0.1", port, timeout)
-        except TimeoutError:
+        except BaseException:  # a timeout, or a Ctrl-C while it starts: no caller holds it yet
             process.kill()
+            process.wait()
             raise
         return cls(process=process, port=port)
 
