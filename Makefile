@@ -82,11 +82,12 @@ fuzz: $(VENV)/.installed
 	SLUICE_FUZZ_CASES=$(FUZZ_CASES) SLUICE_FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_api.py
 
 # Gateway overhead, CPU, AWS calls, throughput, RSS, import and translation costs (docs/BENCHMARKS.md);
-# uses ../shared/bench/fake_upstream.py (SLUICE_SHARED_BENCH=<dir> to point elsewhere). Under 5 minutes.
+# uses ../shared/bench/fake_upstream.py (SLUICE_SHARED_BENCH=<dir> to point elsewhere). About 6 minutes.
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
 	$(PY) -m bench.aws_client
 	$(PY) -m bench.ttfb_steps
+	$(PY) -m bench.ttfb_steps --pin  # the gateway on its own CPU, as deployed: the first-byte target's figure
 
 clean:
 	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache

@@ -271,8 +271,17 @@ def translation_table(results: dict[str, Any]) -> str:
     )
 
 
+SHARED_CPUS = (
+    "The first byte above is timed with every process (gateway, moto, upstreams, client) on both CPUs,\n"
+    "where the scheduler may run the upstream or the client on the gateway's CPU after its waits.\n"
+    "The first-byte target's figure is `python -m bench.ttfb_steps --pin`: the gateway alone on its\n"
+    "CPU, as deployed (make bench runs it last)."
+)
+
+
 def print_report(results: dict[str, Any]) -> None:
     print(markdown_table(results))
+    print(SHARED_CPUS)
     print()
     print(translation_table(results))
     print()
