@@ -56,14 +56,19 @@ def _declared(request: Request) -> int | None:
 async def _known_caller(request: Request) -> Caller | None:
     """The caller of a valid key in the headers, else None (no IP count here: the chat flow
     counts every refusal before admission against the IP)."""
-    headers = lower_headers(request)
     try:
-        cached = authenticate_cached(headers)
-        caller = cached if cached is not None else await asyncio.to_thread(authenticate, headers)
+        caller = await _lookup(lower_headers(request))
     except InvalidApiKey:
         return None
     request.state.caller = caller
     return caller
+
+
+async def _lookup(headers: dict[str, str]) -> Caller:
+    """The key's caller: from this instance's cache, else read off the event loop; InvalidApiKey
+    if there is none."""
+    cached = authenticate_cached(headers)
+    return cached if cached is not None else await asyncio.to_thread(authenticate, headers)
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -80,10 +85,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 
 async def authenticate_chat(request: Request, raw: bytes, endpoint: str = "chat.public") -> Caller:
     """The caller, or 401; a failed attempt still counts against the IP (before-auth) limit."""
-    headers = lower_headers(request)
     try:
-        cached = authenticate_cached(headers)
-        caller = cached if cached is not None else await asyncio.to_thread(authenticate, headers)
+        caller = await _lookup(lower_headers(request))
     except InvalidApiKey:
         await enforce(request, endpoint, stage="pre_auth")  # 429 once the IP is over its limit
         raise

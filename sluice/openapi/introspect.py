@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-MAX_DEPTH = 3
+MAX_DEPTH = 4
 _PACKAGES = ("shared.", "functions.")
 _STATUS_KEYWORDS = ("status", "status_code")
 _TRANSPORT_HEADERS = {"content-length", "content-type", "authorization", "x-api-key", "accept"}
