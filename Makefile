@@ -87,7 +87,7 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.run
 	$(PY) -m bench.aws_client
 	$(PY) -m bench.ttfb_steps
-	$(PY) -m bench.ttfb_steps --pin  # the gateway on its own CPU, as deployed: the first-byte target's figure
+	$(PY) -m bench.ttfb_steps --pin  # the gateway alone on CPU 0: the first-byte target's figure
 
 clean:
 	rm -rf .aws-sam .sluice .pytest_cache .mypy_cache .ruff_cache

@@ -274,8 +274,8 @@ def translation_table(results: dict[str, Any]) -> str:
 SHARED_CPUS = (
     "The first byte above is timed with every process (gateway, moto, upstreams, client) on both CPUs,\n"
     "where the scheduler may run the upstream or the client on the gateway's CPU after its waits.\n"
-    "The first-byte target's figure is `python -m bench.ttfb_steps --pin`: the gateway alone on its\n"
-    "CPU, as deployed (make bench runs it last)."
+    "The first-byte target's figure is `python -m bench.ttfb_steps --pin`: the gateway alone on\n"
+    "CPU 0, every other process on CPU 1 (make bench runs it last)."
 )
 
 

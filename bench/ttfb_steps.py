@@ -245,7 +245,7 @@ def verdict(moto: Mapping[str, float], pinned: bool) -> str:
     where = (
         "the gateway alone on CPU 0, the rest on CPU 1"
         if pinned
-        else "every process on both CPUs (not the deployed topology: see --pin)"
+        else "every process on both CPUs (the target is read with --pin)"
     )
     return (
         f"first byte with moto, {where}: {moto[ADDED]} ms added less the admission in flight against "
