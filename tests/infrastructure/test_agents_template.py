@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.agents.chat_calls import TOOL_LIMITS
+from shared.limits.policy import load_policy
 from sluice.local.template import LocalTemplate
 
 OPERATIONS = {
@@ -68,6 +70,19 @@ def test_the_worker_may_send_the_next_step_and_set_the_backoff(template: LocalTe
     }
     assert queue_actions == {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
     assert {"Ref": "DashboardChatPolicy"} in props(template, "AgentWorkerFunction")["Policies"]
+
+
+def test_the_worker_may_count_a_tool_step_against_the_tool_proxys_limits(template: LocalTemplate) -> None:
+    """A tool step is admitted as a tool run is: its rate-limit buckets are updated in the same
+    transaction as the credit reservation, and a cold instance reads them first (BatchGetItem)."""
+    assert load_policy().rules_for(TOOL_LIMITS), "tool steps count against rate-limit rows"
+    limit_actions = {
+        action
+        for statement in statements(template, "AgentWorkerFunction")
+        if statement["Resource"] == {"Fn::GetAtt": ["LimitsTable", "Arn"]}
+        for action in statement["Action"]
+    }
+    assert limit_actions == {"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}
 
 
 def test_the_runs_table_keys_index_and_ttl(template: LocalTemplate) -> None:

@@ -225,3 +225,30 @@ def test_every_rate_limited_function_may_update_the_limits_table(template: Local
         if any(call in code for call in _LIMITED):
             policies = template.document["Resources"][name]["Properties"].get("Policies", [])
             assert _grants_limit_updates(policies), f"{name} is rate limited but cannot update LimitsTable"
+
+
+def _bedrock_statements(document: dict) -> list[dict]:
+    found = []
+    for resource in document["Resources"].values():
+        props = resource.get("Properties", {})
+        documents = [p for p in props.get("Policies", []) if isinstance(p, dict)]
+        documents += [props["PolicyDocument"]] if "PolicyDocument" in props else []
+        for policy in documents:
+            found += [s for s in policy.get("Statement", []) if "bedrock:InvokeModel" in s.get("Action", [])]
+    return found
+
+
+def test_bedrock_grants_cover_every_model_id_a_route_may_name(template: LocalTemplate) -> None:
+    """A Bedrock route may name a foundation model, a system or an application inference profile
+    (a route's ``family`` names the model behind the last: shared/providers/bedrock_request.py), in
+    its own region (``route.region``): each grant covers all three, in any region, for this
+    account's profiles."""
+    statements = _bedrock_statements(template.document)
+    assert len(statements) == 2  # the chat function, and the policy of the dashboard's chat
+    for statement in statements:
+        arns = {r["Fn::Sub"] for r in statement["Resource"]}
+        assert arns == {
+            "arn:${AWS::Partition}:bedrock:*::foundation-model/*",
+            "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:inference-profile/*",
+            "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:application-inference-profile/*",
+        }
