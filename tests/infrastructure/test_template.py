@@ -98,12 +98,16 @@ def test_every_queue_with_a_consumer_has_a_dead_letter_queue(
 
 
 def test_sqs_visibility_timeout_is_at_least_six_times_the_consumer_timeout(template: LocalTemplate) -> None:
+    """AWS's guidance for a Lambda consumer: six times the function's timeout, plus the batching
+    window."""
     globals_timeout = template.document["Globals"]["Function"]["Timeout"]
     queues = template.resources("AWS::SQS::Queue")
     for mapping in template.queue_mappings:
         function = template.document["Resources"][mapping.function]["Properties"]
         timeout = function.get("Timeout", globals_timeout)
-        assert queues[mapping.queue]["VisibilityTimeout"] >= 6 * timeout, mapping.queue
+        assert queues[mapping.queue]["VisibilityTimeout"] >= 6 * timeout + mapping.window_seconds, (
+            mapping.queue
+        )
 
 
 def test_every_api_route_has_a_sample_event(template: LocalTemplate) -> None:
