@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,9 +96,26 @@ def test_post_confirmation_trigger_and_signup_credits_are_wired(template: LocalT
         "Properties": {"UserPool": {"Ref": "UserPool"}, "Trigger": "PostConfirmation"},
     }
     assert template.document["Parameters"]["SignupCredits"]["Default"] == 100
-    for name in ("AccountFunction", "AccountTriggerFunction"):
-        env = resource(template, name)["Properties"]["Environment"]["Variables"]
-        assert env["SLUICE_SIGNUP_CREDITS"] == {"Ref": "SignupCredits"}
+
+
+def test_every_function_that_may_open_an_account_grants_the_configured_signup_credits(
+    template: LocalTemplate,
+) -> None:
+    """An account is opened by the trigger, or on first use by any function that signs a user in
+    (``signed_in_account``, ``account_for_claims``). Each must read ``SignupCredits``, or it grants
+    the code's default whatever the operator chose; locally every function shares one environment,
+    so only the template can show it."""
+    repo = Path(__file__).resolve().parents[2]
+    openers = set()
+    for name, spec in template.functions.items():
+        code = "".join(path.read_text() for path in (repo / spec.code_uri).glob("*.py"))
+        if any(call in code for call in ("signed_in_account", "account_for_claims", "open_account")):
+            openers.add(name)
+    assert {"AccountFunction", "AccountTriggerFunction", "ToolsFunction", "PlaygroundFunction"} <= openers
+    for name in openers:
+        own = resource(template, name)["Properties"].get("Environment", {}).get("Variables", {})
+        env = {**template.global_environment, **own}
+        assert env.get("SLUICE_SIGNUP_CREDITS") == {"Ref": "SignupCredits"}, name
 
 
 @pytest.mark.parametrize(
