@@ -72,6 +72,7 @@ class LocalGateway:
         self._pools: dict[str, InstancePool] = {}
         self._asgi_apps: dict[str, ASGIApp] = {}
         self._openapi: bytes | None = None
+        self._error_headers = _gateway_response_headers(template.document)
 
     def _match(self, path: str, method: str) -> tuple[_Match | None, list[str]]:
         """The route for ``path`` and ``method``, and the methods of its resource. As API Gateway
@@ -241,12 +242,15 @@ class LocalGateway:
         )
         await send({"type": "http.response.body", "body": body})
 
-    @staticmethod
-    async def _send_plain(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    async def _send_plain(
+        self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """An answer of the gateway itself, with the headers the template's GatewayResponses add."""
         all_headers = [
             (b"content-type", b"application/json"),
             (b"x-request-id", uuid.uuid4().hex.encode()),
             *headers,
+            *self._error_headers.get(status // 100, []),
         ]
         await send({"type": "http.response.start", "status": status, "headers": all_headers})
         await send({"type": "http.response.body", "body": body})
@@ -272,3 +276,19 @@ class LocalGateway:
     def shutdown(self) -> None:
         for pool in self._pools.values():
             pool.shutdown()
+
+
+def _gateway_response_headers(document: dict[str, Any]) -> dict[int, list[tuple[bytes, bytes]]]:
+    """The headers the API's DEFAULT_4XX and DEFAULT_5XX gateway responses add, by status class
+    (template values are quoted literals: ``"'*'"``)."""
+    out: dict[int, list[tuple[bytes, bytes]]] = {}
+    for resource in document.get("Resources", {}).values():
+        if resource.get("Type") != "AWS::Serverless::Api":
+            continue
+        responses = resource.get("Properties", {}).get("GatewayResponses", {})
+        for kind, digit in (("DEFAULT_4XX", 4), ("DEFAULT_5XX", 5)):
+            headers = responses.get(kind, {}).get("ResponseParameters", {}).get("Headers", {})
+            out[digit] = [
+                (name.lower().encode(), str(value).strip("'").encode()) for name, value in headers.items()
+            ]
+    return out

@@ -256,3 +256,13 @@ def test_bedrock_grants_cover_every_model_id_a_route_may_name(template: LocalTem
             "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:inference-profile/*",
             "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:application-inference-profile/*",
         }
+
+
+def test_api_gateways_own_errors_carry_the_cors_origin(template: LocalTemplate, translated: dict) -> None:
+    """A 401 from the Cognito authorizer, a 429 from throttling or a 504 reach a browser as errors
+    it can read, with the same origin header as the functions' answers, not as CORS failures."""
+    origin = template.document["Resources"]["SluiceApi"]["Properties"]["Cors"]["AllowOrigin"]
+    body = translated["Resources"]["SluiceApi"]["Properties"]["Body"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response = body["x-amazon-apigateway-gateway-responses"][kind]
+        assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == origin

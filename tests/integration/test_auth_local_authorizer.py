@@ -210,6 +210,7 @@ def test_dashboard_routes_without_a_valid_token_are_401_at_the_gateway(gateway, 
         response = gateway.request(method, path, headers=headers, body=b"{}")
         assert response.status_code == 401, (method, path)
         assert response.json()["error"]["code"] == "unauthenticated"
+        assert response.headers["access-control-allow-origin"] == "*", "a browser can read the 401"
 
 
 @pytest.mark.usefixtures("seeded_catalog")
