@@ -29,6 +29,16 @@ def statements(template: LocalTemplate, function: str) -> list[dict[str, Any]]:
     return found
 
 
+def worker_actions_on(template: LocalTemplate, resource: str) -> set[str]:
+    """The actions the worker's own statements allow on ``resource`` (by its Arn)."""
+    return {
+        action
+        for statement in statements(template, "AgentWorkerFunction")
+        if statement["Resource"] == {"Fn::GetAtt": [resource, "Arn"]}
+        for action in statement["Action"]
+    }
+
+
 def test_every_route_is_served_behind_cognito_on_api_and_by_api_key_on_v1(template: LocalTemplate) -> None:
     routes = {(r.path, r.method): r for r in template.routes if r.function == "AgentsFunction"}
 
@@ -62,12 +72,7 @@ def test_the_worker_takes_one_step_per_message_with_partial_failures_and_a_dlq(
 
 
 def test_the_worker_may_send_the_next_step_and_set_the_backoff(template: LocalTemplate) -> None:
-    queue_actions = {
-        action
-        for statement in statements(template, "AgentWorkerFunction")
-        if statement["Resource"] == {"Fn::GetAtt": ["AgentRunsQueue", "Arn"]}
-        for action in statement["Action"]
-    }
+    queue_actions = worker_actions_on(template, "AgentRunsQueue")
     assert queue_actions == {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
     assert {"Ref": "DashboardChatPolicy"} in props(template, "AgentWorkerFunction")["Policies"]
 
@@ -76,12 +81,7 @@ def test_the_worker_may_count_a_tool_step_against_the_tool_proxys_limits(templat
     """A tool step is admitted as a tool run is: its rate-limit buckets are updated in the same
     transaction as the credit reservation, and a cold instance reads them first (BatchGetItem)."""
     assert load_policy().rules_for(TOOL_LIMITS), "tool steps count against rate-limit rows"
-    limit_actions = {
-        action
-        for statement in statements(template, "AgentWorkerFunction")
-        if statement["Resource"] == {"Fn::GetAtt": ["LimitsTable", "Arn"]}
-        for action in statement["Action"]
-    }
+    limit_actions = worker_actions_on(template, "LimitsTable")
     assert limit_actions == {"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}
 
 
