@@ -72,7 +72,7 @@ class LocalGateway:
         self._pools: dict[str, InstancePool] = {}
         self._asgi_apps: dict[str, ASGIApp] = {}
         self._openapi: bytes | None = None
-        self._error_headers = _gateway_response_headers(template.document)
+        self._error_headers = _gateway_response_headers(template)
 
     def _match(self, path: str, method: str) -> tuple[_Match | None, list[str]]:
         """The route for ``path`` and ``method``, and the methods of its resource. As API Gateway
@@ -278,14 +278,12 @@ class LocalGateway:
             pool.shutdown()
 
 
-def _gateway_response_headers(document: dict[str, Any]) -> dict[int, list[tuple[bytes, bytes]]]:
+def _gateway_response_headers(template: LocalTemplate) -> dict[int, list[tuple[bytes, bytes]]]:
     """The headers the API's DEFAULT_4XX and DEFAULT_5XX gateway responses add, by status class
     (template values are quoted literals: ``"'*'"``)."""
     out: dict[int, list[tuple[bytes, bytes]]] = {}
-    for resource in document.get("Resources", {}).values():
-        if resource.get("Type") != "AWS::Serverless::Api":
-            continue
-        responses = resource.get("Properties", {}).get("GatewayResponses", {})
+    for api in template.resources("AWS::Serverless::Api").values():
+        responses = api.get("GatewayResponses", {})
         for kind, digit in (("DEFAULT_4XX", 4), ("DEFAULT_5XX", 5)):
             headers = responses.get(kind, {}).get("ResponseParameters", {}).get("Headers", {})
             out[digit] = [
